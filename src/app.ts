@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
+import type { AppConfig } from './config/load-config.js'
+import errorsPlugin from './plugins/errors.plugin.js'
+import readinessPlugin from './plugins/readiness.plugin.js'
+import securityPlugin from './plugins/security.plugin.js'
+import docsPlugin from './plugins/docs.plugin.js'
+import metricsPlugin from './plugins/metrics.plugin.js'
+import storagePlugin from './storage/storage.plugin.js'
+import healthRoutes from './modules/health/health.routes.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig
+  }
+}
+
+export interface BuildOptions {
+  /** Fastify's logger option; default: pino at config.logLevel. */
+  logger?: boolean | FastifyLoggerOptions
+}
+
+/** Largest JSON body the REST facade accepts (uploads go through multipart with their own limit). */
+const JSON_BODY_LIMIT = 1024 * 1024
+
+/**
+ * Builds the whole app from a config without listening: what the server entry and the tests both use.
+ * No side effects at import.
+ */
+export async function buildApp (config: AppConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel } as FastifyLoggerOptions,
+    trustProxy: config.trustProxy,
+    bodyLimit: JSON_BODY_LIMIT,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } }
+  })
+
+  app.decorate('config', config)
+  await app.register(errorsPlugin)
+  await app.register(readinessPlugin)
+  await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
+  await app.register(docsPlugin)
+  await app.register(metricsPlugin)
+  await app.register(storagePlugin, { mongodbUrl: config.mongodbUrl, dataDir: config.dataDir })
+  await app.register(healthRoutes)
+  return app
+}

@@ -1,0 +1,50 @@
+/**
+ * Every environment variable Parley reads, in one TypeBox schema (the list in `.env.example` mirrors it).
+ * Values arrive as strings; `loadConfig` converts them to these types and fails fast naming the variable.
+ */
+import { Type, type Static } from 'typebox'
+
+const port = (fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback })
+/** Seconds as a number, or a duration like `15m`, `12h`, `30d`. */
+const duration = (fallback: string) => Type.String({ pattern: '^[0-9]+(s|m|h|d)?$', default: fallback })
+const oneOf = <T extends string>(values: readonly T[], fallback: T) =>
+  Type.Union(values.map(v => Type.Literal(v)), { default: fallback })
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: oneOf(['development', 'production', 'test'] as const, 'development'),
+  PORT: port(3000),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  /** Unset: Parley starts its embedded MongoDB-compatible engine in-process. */
+  MONGODB_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
+  /** The embedded engine's directory. `:memory:` keeps nothing on disk (tests). */
+  DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  /** Port of `npm run db` (the embedded engine served alone). */
+  DB_PORT: port(27017),
+  /** Interface `npm run db` binds; loopback unless you mean to share it. */
+  DB_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  /** Unset: a single instance with no cluster. */
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  /** Required when NODE_ENV=production; in development a random one is generated (tokens die with the process). */
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
+  ACCESS_TOKEN_TTL: duration('15m'),
+  REFRESH_TOKEN_TTL: duration('30d'),
+  UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1, default: 26214400 }),
+  MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
+  /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
+  RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
+  /** Login attempts per IP per minute. */
+  RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, default: 10 }),
+  /** Comma-separated allowed origins; `*` allows any. Empty: same-origin only. */
+  CORS_ORIGINS: Type.String({ default: '' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  /** Trust X-Forwarded-* from a load balancer in front: true, false, or a comma-separated list of its addresses/CIDRs. */
+  TRUST_PROXY: Type.String({ default: 'false' }),
+  ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3 })),
+  ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8 }))
+})
+
+export type Env = Static<typeof EnvSchema>
+
+/** The subset `npm run db` reads. */
+export const DbServerEnvSchema = Type.Pick(EnvSchema, ['DB_HOST', 'DB_PORT', 'DATA_DIR', 'LOG_LEVEL'])

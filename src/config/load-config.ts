@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto'
+import path from 'node:path'
+import type { Static, TObject } from 'typebox'
+import { Value } from 'typebox/value'
+import { EnvSchema, DbServerEnvSchema, type Env } from './config.schema.js'
+
+/** The typed configuration the app is built from. */
+export interface AppConfig {
+  env: Env['NODE_ENV']
+  port: number
+  host: string
+  /** null: use the embedded engine. */
+  mongodbUrl: string | null
+  /** Absolute directory of the embedded engine's data, or null for in-memory (`DATA_DIR=:memory:`). */
+  dataDir: string | null
+  dbPort: number
+  dbHost: string
+  redisUrl: string | null
+  jwtSecret: string
+  /** True when JWT_SECRET was not given and a random one was made for this process. */
+  jwtSecretGenerated: boolean
+  accessTokenTtlSeconds: number
+  refreshTokenTtlSeconds: number
+  uploadMaxBytes: number
+  messageMaxBytes: number
+  rateLimitMessages: number
+  rateLimitLogin: number
+  corsOrigins: string[] | '*'
+  logLevel: Env['LOG_LEVEL']
+  trustProxy: boolean | string[]
+  admin: { username: string; email: string; password: string } | null
+}
+
+export class ConfigError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
+
+/** `900`, `15m`, `12h`, `30d` -> seconds. */
+export function parseDuration (value: string): number {
+  const match = /^([0-9]+)(s|m|h|d)?$/.exec(value)
+  if (match === null) throw new ConfigError(`not a duration: ${value}`)
+  return Number(match[1]) * UNIT_SECONDS[match[2] ?? 's']
+}
+
+function parseTrustProxy (value: string): boolean | string[] {
+  if (value === 'true') return true
+  if (value === 'false' || value === '') return false
+  return value.split(',').map(v => v.trim()).filter(v => v !== '')
+}
+
+/** Unions of literals read better as their list of allowed values. */
+function describe (schema: TObject, name: string, message: string): string {
+  const property = (schema.properties as Record<string, { anyOf?: Array<{ const?: unknown }> }>)[name]
+  const allowed = property?.anyOf?.map(option => option.const).filter(v => v !== undefined)
+  return allowed !== undefined && allowed.length > 0 ? `must be one of ${allowed.join(', ')}` : message
+}
+
+/**
+ * Reads the schema's variables from the environment: converts, applies defaults, validates, and throws a
+ * ConfigError naming every bad variable. Unknown variables are ignored; an empty value counts as unset.
+ */
+export function parseEnv<T extends TObject> (schema: T, environment: NodeJS.ProcessEnv): Static<T> {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(schema.properties)) {
+    const value = environment[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  const env = Value.Default(schema, Value.Convert(schema, raw))
+  const problems = new Map<string, string>()
+  for (const error of Value.Errors(schema, env)) {
+    const name = error.instancePath.replace(/^\//, '') || 'environment'
+    if (!problems.has(name)) problems.set(name, `${name}: ${describe(schema, name, error.message)} (got ${JSON.stringify(raw[name] ?? null)})`)
+  }
+  if (problems.size > 0) throw new ConfigError(`Invalid configuration: ${[...problems.values()].join('; ')}`)
+  return env as Static<T>
+}
+
+/** Reads the environment once into the app's typed configuration. */
+export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppConfig {
+  const env: Env = parseEnv(EnvSchema, environment)
+  if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
+    throw new ConfigError('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)')
+  }
+  const adminVars = [env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD]
+  const adminSet = adminVars.filter(v => v !== undefined).length
+  if (adminSet !== 0 && adminSet !== 3) {
+    throw new ConfigError('ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD: set all three or none')
+  }
+
+  const cors = env.CORS_ORIGINS.trim()
+  return {
+    env: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    mongodbUrl: env.MONGODB_URL ?? null,
+    dataDir: env.DATA_DIR === ':memory:' ? null : path.resolve(env.DATA_DIR),
+    dbPort: env.DB_PORT,
+    dbHost: env.DB_HOST,
+    redisUrl: env.REDIS_URL ?? null,
+    jwtSecret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
+    jwtSecretGenerated: env.JWT_SECRET === undefined,
+    accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
+    refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
+    uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+    messageMaxBytes: env.MESSAGE_MAX_BYTES,
+    rateLimitMessages: env.RATE_LIMIT_MESSAGES,
+    rateLimitLogin: env.RATE_LIMIT_LOGIN,
+    corsOrigins: cors === '*' ? '*' : cors.split(',').map(o => o.trim()).filter(o => o !== ''),
+    logLevel: env.LOG_LEVEL,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    admin: adminSet === 3
+      ? { username: env.ADMIN_USERNAME as string, email: env.ADMIN_EMAIL as string, password: env.ADMIN_PASSWORD as string }
+      : null
+  }
+}
+
+/** What `npm run db` (the embedded engine served alone) reads. */
+export function loadDbServerConfig (environment: NodeJS.ProcessEnv = process.env): {
+  host: string
+  port: number
+  dataDir: string | null
+  logLevel: Env['LOG_LEVEL']
+} {
+  const env = parseEnv(DbServerEnvSchema, environment)
+  return {
+    host: env.DB_HOST,
+    port: env.DB_PORT,
+    dataDir: env.DATA_DIR === ':memory:' ? null : path.resolve(env.DATA_DIR),
+    logLevel: env.LOG_LEVEL
+  }
+}

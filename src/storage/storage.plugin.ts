@@ -1,0 +1,65 @@
+import fp from 'fastify-plugin'
+import mongoose, { type Connection } from 'mongoose'
+import type { FastifyInstance } from 'fastify'
+import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.js'
+
+export interface StorageOptions {
+  /** A real MongoDB; null starts the embedded engine in-process. */
+  mongodbUrl: string | null
+  /** The embedded engine's data directory; null keeps it in memory (tests). Ignored with mongodbUrl. */
+  dataDir: string | null
+}
+
+export interface Storage {
+  /** This app's own mongoose connection (never the global one), so several apps can live in one process. */
+  connection: Connection
+  /** The in-process engine when no MONGODB_URL was given. */
+  embedded: EmbeddedMongo | null
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    storage: Storage
+  }
+}
+
+/** `mongodb://user:pass@host/db` -> `mongodb://***@host/db` for logs. */
+export function redactUrl (url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@')
+}
+
+/**
+ * Owns the database connection. With no MONGODB_URL it first starts the embedded MongoDB-compatible engine
+ * on a loopback port and connects to it through the same driver, so there is one persistence code path.
+ */
+async function storagePlugin (app: FastifyInstance, options: StorageOptions): Promise<void> {
+  let embedded: EmbeddedMongo | null = null
+  if (options.mongodbUrl === null) {
+    embedded = await startEmbeddedMongo({ dataDir: options.dataDir, logger: app.log.child({ component: 'embedded-db' }) })
+    app.log.info({ dataDir: options.dataDir ?? ':memory:', url: embedded.url }, 'storage: embedded engine started')
+  }
+  const url = embedded?.url ?? (options.mongodbUrl as string)
+  const connection = mongoose.createConnection(url, {
+    // The embedded engine and a local MongoDB answer at once; fail fast instead of queueing for 30 s.
+    serverSelectionTimeoutMS: 5000,
+    autoIndex: true
+  })
+  try {
+    await connection.asPromise()
+  } catch (error) {
+    await embedded?.close()
+    throw error
+  }
+  if (embedded === null) app.log.info({ url: redactUrl(url) }, 'storage: connected to MongoDB')
+
+  app.decorate('storage', { connection, embedded })
+  app.readiness.add('mongodb', async () => {
+    await connection.db!.admin().ping()
+  })
+  app.addHook('onClose', async () => {
+    await connection.close()
+    await embedded?.close()
+  })
+}
+
+export default fp(storagePlugin, { name: 'storage', fastify: '5.x', dependencies: ['readiness'] })
