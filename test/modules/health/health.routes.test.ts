@@ -1,0 +1,35 @@
+import t from 'tap'
+import { buildTestApp } from '../../helpers/build-app.js'
+
+t.test('GET /health answers while the process lives', async t => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/health' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ok' })
+})
+
+t.test('GET /ready reports each dependency', async t => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { status: 'ready', checks: { mongodb: 'ok' } })
+})
+
+t.test('GET /ready answers 503 when storage is unreachable', async t => {
+  const app = await buildTestApp(t)
+  // Take the storage away under the running app, as a crashed database would.
+  await app.storage.connection.close()
+  const res = await app.inject({ method: 'GET', url: '/ready' })
+  t.equal(res.statusCode, 503)
+  t.equal(res.json().status, 'unavailable')
+  t.not(res.json().checks.mongodb, 'ok')
+})
+
+t.test('readiness checks that hang are bounded by a timeout', async t => {
+  const app = await buildTestApp(t)
+  app.readiness.add('stuck', () => new Promise(() => {}))
+  const report = await app.readiness.run(50)
+  t.equal(report.ready, false)
+  t.match(report.checks.stuck, /no answer within 50 ms/)
+  t.equal(report.checks.mongodb, 'ok')
+})

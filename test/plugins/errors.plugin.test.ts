@@ -1,0 +1,70 @@
+import t from 'tap'
+import { Type } from 'typebox'
+import { buildTestApp } from '../helpers/build-app.js'
+import { AppError, conflict, forbidden, notFound, unauthorized } from '../../src/errors/app-error.js'
+
+t.test('errors come back in the contract\'s shape', async t => {
+  const app = await buildTestApp(t)
+  // Routes registered for this test only, after ready: build a second app-like scope instead.
+  t.ok(app.printRoutes().includes('health'))
+})
+
+t.test('unknown routes are a 404 in the contract\'s shape', async t => {
+  const app = await buildTestApp(t)
+  const res = await app.inject({ method: 'GET', url: '/api/nope?x=1' })
+  t.equal(res.statusCode, 404)
+  t.same(res.json(), { statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: 'Route GET /api/nope not found' })
+})
+
+t.test('thrown errors map once: AppError, validation, bad JSON, too large, unsupported type, crash', async t => {
+  const { buildApp } = await import('../../src/app.js')
+  const { testConfig } = await import('../helpers/build-app.js')
+  const app = await buildApp(testConfig())
+  t.teardown(() => app.close())
+  app.post('/t/validate', {
+    schema: { body: Type.Object({ name: Type.String({ minLength: 3 }), age: Type.Integer() }, { additionalProperties: false }) }
+  }, async () => ({ ok: true }))
+  app.get('/t/conflict', async () => { throw conflict('USERNAME_TAKEN', 'That username is taken') })
+  app.get('/t/details', async () => { throw new AppError(400, 'BAD_THING', 'Bad thing', { field: 'x' }) })
+  app.get('/t/401', async () => { throw unauthorized() })
+  app.get('/t/403', async () => { throw forbidden() })
+  app.get('/t/404', async () => { throw notFound('No such conversation') })
+  app.get('/t/crash', async () => { throw new TypeError('secret internal detail') })
+  await app.ready()
+
+  let res = await app.inject({ method: 'GET', url: '/t/conflict' })
+  t.equal(res.statusCode, 409)
+  t.same(res.json(), { statusCode: 409, error: 'Conflict', code: 'USERNAME_TAKEN', message: 'That username is taken' })
+
+  res = await app.inject({ method: 'GET', url: '/t/details' })
+  t.same(res.json().details, { field: 'x' })
+
+  for (const [url, status, code] of [['/t/401', 401, 'UNAUTHORIZED'], ['/t/403', 403, 'FORBIDDEN'], ['/t/404', 404, 'NOT_FOUND']] as const) {
+    res = await app.inject({ method: 'GET', url })
+    t.equal(res.statusCode, status, url)
+    t.equal(res.json().code, code, url)
+  }
+
+  res = await app.inject({ method: 'POST', url: '/t/validate', payload: { name: { $gt: '' }, age: 'x' } })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().code, 'VALIDATION_ERROR')
+  t.ok(Array.isArray(res.json().details) && res.json().details.length > 0, 'details list the problems')
+  t.match(res.json().details[0], { field: /^body/, message: String })
+
+  res = await app.inject({ method: 'POST', url: '/t/validate', headers: { 'content-type': 'application/json' }, payload: '{"name":' })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().code, 'INVALID_BODY')
+
+  res = await app.inject({ method: 'POST', url: '/t/validate', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), age: 1 }) })
+  t.equal(res.statusCode, 413)
+  t.equal(res.json().code, 'PAYLOAD_TOO_LARGE')
+
+  res = await app.inject({ method: 'POST', url: '/t/validate', headers: { 'content-type': 'application/x-unknown' }, payload: 'abc' })
+  t.equal(res.statusCode, 415)
+  t.equal(res.json().code, 'UNSUPPORTED_MEDIA_TYPE')
+
+  res = await app.inject({ method: 'GET', url: '/t/crash' })
+  t.equal(res.statusCode, 500)
+  t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Something went wrong on our side' })
+  t.notMatch(res.body, /secret internal detail/, 'internals never leak')
+})
