@@ -1,0 +1,44 @@
+/**
+ * aggregate: the leading $match/$sort/$skip/$limit stages run through the collection's indexed find
+ * (so countDocuments on an indexed filter does not scan everything); the rest runs in mingo's
+ * Aggregator over the stored (frozen) documents, with BSON-aware comparisons from match.ts.
+ */
+import { Aggregator } from 'mingo/aggregator'
+import { ProcessingMode } from 'mingo/core'
+import type { Collection } from './collection.js'
+import { asCommandError, mingoOptions } from './match.js'
+import { MongoCommandError, type Document, type FindQuery } from './store.types.js'
+
+const UNSUPPORTED = new Set(['$out', '$merge', '$collStats', '$indexStats', '$currentOp', '$listSessions', '$changeStream', '$search'])
+
+function numberOf (v: unknown): number {
+  return Number((v as any)?.valueOf?.() ?? v)
+}
+
+export function runAggregate (coll: Collection | undefined, pipeline: Document[], resolve: (name: string) => Document[]): Document[] {
+  if (!Array.isArray(pipeline)) throw new MongoCommandError(14, 'TypeMismatch', "'pipeline' option must be specified as an array")
+  for (const stage of pipeline) {
+    const keys = stage !== null && typeof stage === 'object' ? Object.keys(stage) : []
+    if (keys.length !== 1) throw new MongoCommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.')
+    if (UNSUPPORTED.has(keys[0])) throw new MongoCommandError(2, 'BadValue', `${keys[0]} is not supported by the embedded engine`)
+  }
+  // fold the leading stages the indexed find can do
+  const query: FindQuery = {}
+  let i = 0
+  if (pipeline[i]?.$match !== undefined) query.filter = pipeline[i++].$match
+  if (pipeline[i]?.$sort !== undefined) query.sort = pipeline[i++].$sort
+  if (pipeline[i]?.$skip !== undefined) query.skip = numberOf(pipeline[i++].$skip)
+  if (pipeline[i]?.$limit !== undefined) query.limit = numberOf(pipeline[i++].$limit)
+  const input = coll === undefined ? [] : coll.findRecs(query).map(r => r.doc)
+  const rest = pipeline.slice(i)
+  if (rest.length === 0) return input
+  try {
+    const agg = new Aggregator(rest as any, mingoOptions({
+      processingMode: ProcessingMode.CLONE_OFF,
+      collectionResolver: resolve as any
+    }))
+    return agg.run(input) as Document[]
+  } catch (err) {
+    throw asCommandError(err)
+  }
+}

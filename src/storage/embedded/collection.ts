@@ -1,0 +1,190 @@
+/**
+ * One collection: its records (insertion order, for natural-order scans), its indexes (always `_id_`),
+ * and the index-aware read path. Changes here are synchronous and atomic per document: every index
+ * check runs before anything is changed. Journaling is the Store's job.
+ */
+import { compareBson, keyValue, typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
+import { formatValue, getAt } from './doc-utils.js'
+import { IndexKeyError, IndexTree, type IndexKey, type Rec } from './index-tree.js'
+import { compileFilter } from './match.js'
+import { choosePlan, sortPairs } from './query-planner.js'
+import { sortDocs } from './sort-docs.js'
+import { MongoCommandError, type Document, type FindQuery, type IndexSpec } from './store.types.js'
+
+export const ID_INDEX: IndexSpec = { key: { _id: 1 }, name: '_id_' }
+
+export class Collection {
+  readonly records = new Map<number, Rec>()
+  readonly indexes = new Map<string, IndexTree>()
+  private nextRid = 1
+
+  constructor (readonly db: string, readonly name: string, readonly options: Document = {}) {
+    this.indexes.set('_id_', new IndexTree(ID_INDEX))
+  }
+
+  get idIndex (): IndexTree { return this.indexes.get('_id_') as IndexTree }
+  get size (): number { return this.records.size }
+
+  /** The record holding this _id, in O(log n). */
+  getById (id: unknown): Rec | undefined {
+    let found: Rec | undefined
+    this.idIndex.scan([{ lo: keyValue(id), loInc: true, hi: keyValue(id), hiInc: true }], 1, rec => { found = rec; return false })
+    return found
+  }
+
+  /** Insert a prepared (cloned, frozen, _id set) document. Throws MongoCommandError (11000...). */
+  insert (doc: Document): Rec {
+    validateId(doc._id)
+    const keys = this.keysFor(doc)
+    this.checkUnique(keys, -1, doc)
+    const rec: Rec = { rid: this.nextRid++, doc }
+    this.records.set(rec.rid, rec)
+    for (const [ix, k] of keys) ix.add(rec, k)
+    return rec
+  }
+
+  /** Swap a record's document for a new version, keeping indexes right. Checks first, then changes. */
+  replace (rec: Rec, doc: Document): void {
+    const oldKeys = this.keysFor(rec.doc)
+    const newKeys = this.keysFor(doc)
+    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[]))
+    this.checkUnique(new Map(changed), rec.rid, doc)
+    for (const [ix] of changed) ix.remove(rec, oldKeys.get(ix))
+    rec.doc = doc
+    for (const [ix, k] of changed) ix.add(rec, k)
+  }
+
+  remove (rec: Rec): void {
+    for (const ix of this.indexes.values()) ix.remove(rec)
+    this.records.delete(rec.rid)
+  }
+
+  /** Replay path: put a document by _id without uniqueness checks. */
+  putRaw (doc: Document): void {
+    const rec = this.getById(doc._id)
+    if (rec === undefined) {
+      const r: Rec = { rid: this.nextRid++, doc }
+      this.records.set(r.rid, r)
+      for (const ix of this.indexes.values()) safeAdd(ix, r)
+      return
+    }
+    for (const ix of this.indexes.values()) safeRemove(ix, rec)
+    rec.doc = doc
+    for (const ix of this.indexes.values()) safeAdd(ix, rec)
+  }
+
+  /** Build an index over the existing documents; fails with 11000 on duplicates for unique ones. */
+  addIndex (spec: IndexSpec): void {
+    const ix = new IndexTree(spec)
+    for (const rec of this.records.values()) {
+      let keys: IndexKey[]
+      try { keys = ix.keysFor(rec.doc) } catch (err) { throw keyError(err) }
+      if (ix.unique) {
+        const c = ix.findConflict(keys, rec.rid)
+        if (c !== undefined) throw this.dupError(ix, c.key, rec.doc)
+      }
+      ix.add(rec, keys)
+    }
+    this.indexes.set(spec.name, ix)
+  }
+
+  addIndexRaw (spec: IndexSpec): void {
+    const ix = new IndexTree(spec)
+    for (const rec of this.records.values()) safeAdd(ix, rec)
+    this.indexes.set(spec.name, ix)
+  }
+
+  /** Matching records, index-narrowed, sorted, with skip/limit applied (no projection). */
+  findRecs (query: FindQuery): Rec[] {
+    const { filter, sort, hint } = query
+    const skip = Math.max(0, query.skip ?? 0)
+    const limit = Math.abs(query.limit ?? 0)
+    const pred = compileFilter(filter)
+    const natural = sort != null && '$natural' in sort
+    const plan = natural ? undefined : choosePlan([...this.indexes.values()], filter, sort, hint)
+    if (hint != null && plan === undefined && !natural && typeof hint === 'string' && !this.indexes.has(hint)) {
+      throw new MongoCommandError(2, 'BadValue', 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index')
+    }
+    const hasSort = sort != null && Object.keys(sort).length > 0 && !natural
+    const want = limit > 0 && (!hasSort || plan?.sorted === true) ? skip + limit : Infinity
+    const out: Rec[] = []
+    if (plan !== undefined) {
+      const seen = plan.index.multikey ? new Set<number>() : undefined
+      const intervals = plan.dir === 1 ? plan.intervals : [...plan.intervals].reverse()
+      for (const iv of intervals) {
+        plan.index.scan(iv, plan.dir, rec => {
+          if (seen !== undefined) { if (seen.has(rec.rid)) return true; seen.add(rec.rid) }
+          if (pred(rec.doc)) out.push(rec)
+          return out.length < want
+        })
+        if (out.length >= want) break
+      }
+    } else {
+      const recs = natural && Number(sort?.$natural) < 0 ? [...this.records.values()].reverse() : this.records.values()
+      for (const rec of recs) {
+        if (pred(rec.doc)) out.push(rec)
+        if (out.length >= want) break
+      }
+    }
+    const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc) : out
+    return limit > 0 ? sorted.slice(skip, skip + limit) : sorted.slice(skip)
+  }
+
+  /** The E11000 error MongoDB reports for a duplicate key. */
+  dupError (ix: IndexTree, key: IndexKey, doc: Document): MongoCommandError {
+    const keyValue: Document = {}
+    ix.fields.forEach((f, i) => {
+      const orig = getAt(doc, f.split('.'))
+      keyValue[f] = orig !== undefined && !Array.isArray(orig) ? orig : key[i]
+    })
+    const shown = Object.entries(keyValue).map(([k, v]) => `${k}: ${formatValue(v)}`).join(', ')
+    return new MongoCommandError(11000, 'DuplicateKey',
+      `E11000 duplicate key error collection: ${this.db}.${this.name} index: ${ix.name} dup key: { ${shown} }`,
+      { keyPattern: { ...ix.spec.key }, keyValue })
+  }
+
+  private keysFor (doc: Document): Map<IndexTree, IndexKey[]> {
+    const m = new Map<IndexTree, IndexKey[]>()
+    try {
+      for (const ix of this.indexes.values()) m.set(ix, ix.keysFor(doc))
+    } catch (err) {
+      throw keyError(err)
+    }
+    return m
+  }
+
+  private checkUnique (keys: Map<IndexTree, IndexKey[]>, selfRid: number, doc: Document): void {
+    for (const [ix, k] of keys) {
+      if (!ix.unique) continue
+      const c = ix.findConflict(k, selfRid)
+      if (c !== undefined) throw this.dupError(ix, c.key, doc)
+    }
+  }
+}
+
+function sameKeys (a: IndexKey[], b: IndexKey[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    for (let j = 0; j < a[i].length; j++) if (compareBson(a[i][j], b[i][j]) !== 0) return false
+  }
+  return true
+}
+
+function validateId (id: unknown): void {
+  const r = typeRank(id)
+  if (r === R_ARRAY) throw new MongoCommandError(53, 'InvalidIdField', `The '_id' value cannot be of type array`)
+  if (r === R_REGEX) throw new MongoCommandError(53, 'InvalidIdField', `The '_id' value cannot be of type regex`)
+}
+
+function keyError (err: unknown): MongoCommandError {
+  if (err instanceof IndexKeyError) return new MongoCommandError(err.code, err.codeName, err.message)
+  return err as MongoCommandError
+}
+
+function safeAdd (ix: IndexTree, rec: Rec): void {
+  try { ix.add(rec) } catch { /* replay trusts the journal; an unindexable doc stays unindexed */ }
+}
+
+function safeRemove (ix: IndexTree, rec: Rec): void {
+  try { ix.remove(rec) } catch { /* see safeAdd */ }
+}

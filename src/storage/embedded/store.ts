@@ -1,0 +1,403 @@
+/**
+ * The engine's in-memory store: databases of collections, each write applied in memory (atomically per
+ * document, synchronously) and then handed to `durability.append` as JournalRecords before the call
+ * resolves. Reads return the stored frozen documents (or projected copies), never something whose
+ * mutation could change the store.
+ */
+import { ObjectId } from 'bson'
+import { runAggregate } from './aggregate.js'
+import { compareBson, hashKey } from './bson-order.js'
+import { Collection } from './collection.js'
+import { cloneDoc, deepFreeze, exactEqual } from './doc-utils.js'
+import { pathValues, validateKeyPattern } from './index-tree.js'
+import { asCommandError, compileFilter } from './match.js'
+import { compileProjection } from './projection.js'
+import { catalogSnapshot, checkNamespace, indexConflict, specFromRequest } from './store-catalog.js'
+import { applyUpdate, validateUpdate } from './update-apply.js'
+import { buildUpsertDoc } from './upsert-seed.js'
+import {
+  MongoCommandError,
+  type CollectionInfo, type DeleteResult, type DeleteStatement, type Document, type Durability, type EmbeddedStore,
+  type FindAndModifyArgs, type FindAndModifyResult, type FindQuery, type IndexSpec, type InsertResult,
+  type JournalRecord, type UpdateResult, type UpdateStatement, type WriteError
+} from './store.types.js'
+
+export interface MemoryStoreOptions {
+  /** Receives every applied change; writes resolve once it has. Default: none (memory only). */
+  durability?: Durability
+}
+
+export class MemoryStore implements EmbeddedStore {
+  private readonly dbs = new Map<string, Map<string, Collection>>()
+  private readonly durability?: Durability
+
+  constructor (options: MemoryStoreOptions = {}) {
+    this.durability = options.durability
+  }
+
+  // ---- catalog ----
+
+  listDatabases (): Array<{ name: string; sizeOnDisk: number; empty: boolean }> {
+    return [...this.dbs.entries()].map(([name, colls]) => {
+      let docs = 0
+      for (const c of colls.values()) docs += c.size
+      return { name, sizeOnDisk: docs * 256 + colls.size * 4096, empty: colls.size === 0 }
+    })
+  }
+
+  async dropDatabase (db: string): Promise<void> {
+    if (!this.dbs.has(db)) return
+    this.dbs.delete(db)
+    await this.commit([{ t: 'dropDb', db }])
+  }
+
+  listCollections (db: string, filter?: Document): CollectionInfo[] {
+    const infos: CollectionInfo[] = [...(this.dbs.get(db)?.values() ?? [])].map(c => ({
+      name: c.name,
+      type: 'collection',
+      options: cloneDoc(c.options),
+      info: { readOnly: false },
+      idIndex: { v: 2, key: { _id: 1 }, name: '_id_' }
+    }))
+    const pred = compileFilter(filter)
+    return infos.filter(i => pred(i))
+  }
+
+  async createCollection (db: string, coll: string, options: Document = {}): Promise<void> {
+    checkNamespace(db, coll)
+    if (this.get(db, coll) !== undefined) throw new MongoCommandError(48, 'NamespaceExists', `Collection ${db}.${coll} already exists.`)
+    const records: JournalRecord[] = []
+    this.ensure(db, coll, records, options)
+    await this.commit(records)
+  }
+
+  async dropCollection (db: string, coll: string): Promise<boolean> {
+    const colls = this.dbs.get(db)
+    if (colls?.has(coll) !== true) return false
+    colls.delete(coll)
+    await this.commit([{ t: 'dropColl', db, coll }])
+    return true
+  }
+
+  async createIndexes (db: string, coll: string, specs: IndexSpec[]): Promise<{ numIndexesBefore: number; numIndexesAfter: number; createdCollectionAutomatically: boolean }> {
+    checkNamespace(db, coll)
+    if (!Array.isArray(specs) || specs.length === 0) throw new MongoCommandError(2, 'BadValue', 'Must specify at least one index to create')
+    const wanted = specs.map(specFromRequest)
+    for (const s of wanted) validateKeyPattern(s.key)
+    const existing = this.get(db, coll)
+    const before = existing?.indexes.size ?? 1
+    // validate everything before changing anything, so a failing batch creates nothing
+    const fresh = wanted.filter((s, i) => {
+      const current = existing === undefined ? [] : [...existing.indexes.values()].map(ix => ix.spec)
+      const same = indexConflict([...current, ...wanted.slice(0, i)], s)
+      return !same
+    })
+    const records: JournalRecord[] = []
+    const created = existing === undefined
+    const c = this.ensure(db, coll, records)
+    const added: string[] = []
+    try {
+      for (const spec of fresh) {
+        c.addIndex(spec)
+        added.push(spec.name)
+      }
+    } catch (err) {
+      for (const name of added) c.indexes.delete(name)
+      await this.commit(records)
+      throw err
+    }
+    for (const spec of fresh) records.push({ t: 'createIndex', db, coll, spec: cloneDoc(spec) })
+    await this.commit(records)
+    return { numIndexesBefore: before, numIndexesAfter: c.indexes.size, createdCollectionAutomatically: created }
+  }
+
+  listIndexes (db: string, coll: string): IndexSpec[] {
+    const c = this.get(db, coll)
+    if (c === undefined) throw new MongoCommandError(26, 'NamespaceNotFound', `ns does not exist: ${db}.${coll}`)
+    return [...c.indexes.values()].map(ix => ({ v: 2, ...cloneDoc(ix.spec) }))
+  }
+
+  async dropIndexes (db: string, coll: string, index: string | string[] | Document): Promise<{ nIndexesWas: number }> {
+    const c = this.get(db, coll)
+    if (c === undefined) throw new MongoCommandError(26, 'NamespaceNotFound', `ns not found ${db}.${coll}`)
+    const was = c.indexes.size
+    let names: string[]
+    if (index === '*') names = [...c.indexes.keys()].filter(n => n !== '_id_')
+    else if (typeof index === 'string') names = [index]
+    else if (Array.isArray(index)) names = index
+    else {
+      const ix = [...c.indexes.values()].find(x => compareBson(x.spec.key, index) === 0 && Object.keys(x.spec.key).join() === Object.keys(index).join())
+      if (ix === undefined) throw new MongoCommandError(27, 'IndexNotFound', `can't find index with key: ${JSON.stringify(index)}`)
+      names = [ix.name]
+    }
+    for (const n of names) {
+      if (n === '_id_') throw new MongoCommandError(72, 'InvalidOptions', 'cannot drop _id index')
+      if (!c.indexes.has(n)) throw new MongoCommandError(27, 'IndexNotFound', `index not found with name [${n}]`)
+    }
+    for (const n of names) c.indexes.delete(n)
+    await this.commit(names.map(name => ({ t: 'dropIndex', db, coll, name })))
+    return { nIndexesWas: was }
+  }
+
+  // ---- writes ----
+
+  async insert (db: string, coll: string, docs: Document[], ordered: boolean): Promise<InsertResult> {
+    checkNamespace(db, coll)
+    const records: JournalRecord[] = []
+    const c = this.ensure(db, coll, records)
+    const writeErrors: WriteError[] = []
+    let n = 0
+    for (let i = 0; i < docs.length; i++) {
+      try {
+        const doc = prepareInsert(docs[i])
+        c.insert(doc)
+        records.push({ t: 'put', db, coll, doc })
+        n++
+      } catch (err) {
+        writeErrors.push(toWriteError(i, err))
+        if (ordered) break
+      }
+    }
+    await this.commit(records)
+    return { n, writeErrors }
+  }
+
+  async update (db: string, coll: string, updates: UpdateStatement[], ordered: boolean): Promise<UpdateResult> {
+    checkNamespace(db, coll)
+    const records: JournalRecord[] = []
+    const result: UpdateResult = { n: 0, nModified: 0, upserted: [], writeErrors: [] }
+    for (let i = 0; i < updates.length; i++) {
+      const st = updates[i]
+      try {
+        this.updateOne(db, coll, st, i, result, records)
+      } catch (err) {
+        result.writeErrors.push(toWriteError(i, err))
+        if (ordered) break
+      }
+    }
+    await this.commit(records)
+    return result
+  }
+
+  private updateOne (db: string, coll: string, st: UpdateStatement, index: number, result: UpdateResult, records: JournalRecord[]): void {
+    validateUpdate(st.u)
+    const existing = this.get(db, coll)
+    const recs = existing?.findRecs({ filter: st.q, limit: st.multi === true ? 0 : 1, hint: st.hint }) ?? []
+    if (recs.length === 0) {
+      if (st.upsert !== true) return
+      const doc = deepFreeze(buildUpsertDoc(st.q, st.u, st.arrayFilters))
+      this.ensure(db, coll, records).insert(doc)
+      records.push({ t: 'put', db, coll, doc })
+      result.n++
+      result.upserted.push({ index, _id: doc._id })
+      return
+    }
+    const c = existing as Collection
+    for (const rec of recs) {
+      const next = applyUpdate(rec.doc, st.u, { filter: st.q, arrayFilters: st.arrayFilters })
+      if (exactEqual(next, rec.doc)) { result.n++; continue }
+      const doc = deepFreeze(next)
+      c.replace(rec, doc)
+      records.push({ t: 'put', db, coll, doc })
+      result.n++
+      result.nModified++
+    }
+  }
+
+  async delete (db: string, coll: string, deletes: DeleteStatement[], ordered: boolean): Promise<DeleteResult> {
+    const records: JournalRecord[] = []
+    const result: DeleteResult = { n: 0, writeErrors: [] }
+    const c = this.get(db, coll)
+    for (let i = 0; i < deletes.length; i++) {
+      try {
+        const d = deletes[i]
+        const recs = c?.findRecs({ filter: d.q, limit: Number(d.limit) === 1 ? 1 : 0 }) ?? []
+        for (const rec of recs) {
+          c?.remove(rec)
+          records.push({ t: 'del', db, coll, id: rec.doc._id })
+          result.n++
+        }
+      } catch (err) {
+        result.writeErrors.push(toWriteError(i, err))
+        if (ordered) break
+      }
+    }
+    await this.commit(records)
+    return result
+  }
+
+  async findAndModify (db: string, coll: string, args: FindAndModifyArgs): Promise<FindAndModifyResult> {
+    checkNamespace(db, coll)
+    const remove = args.remove === true
+    if (remove === (args.update !== undefined)) {
+      throw new MongoCommandError(9, 'FailedToParse', remove ? 'Cannot specify both an update and remove=true' : 'Either an update or remove=true must be specified')
+    }
+    if (remove && (args.upsert === true || args.new === true)) throw new MongoCommandError(9, 'FailedToParse', 'Cannot specify both upsert=true and remove=true')
+    const project = compileProjection(args.fields, args.query)
+    const out = (d: Document | null): Document | null => d === null || project === undefined ? d : project(d)
+    const records: JournalRecord[] = []
+    try {
+      if (!remove) validateUpdate(args.update)
+      const c = this.get(db, coll)
+      const rec = c?.findRecs({ filter: args.query, sort: args.sort, limit: 1 })[0]
+      if (rec === undefined) {
+        if (remove || args.upsert !== true) return { value: null, lastErrorObject: remove ? { n: 0 } : { n: 0, updatedExisting: false } }
+        const doc = deepFreeze(buildUpsertDoc(args.query, args.update as Document, args.arrayFilters))
+        this.ensure(db, coll, records).insert(doc)
+        records.push({ t: 'put', db, coll, doc })
+        return { value: args.new === true ? out(doc) : null, lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id } }
+      }
+      const col = c as Collection
+      const old = rec.doc
+      if (remove) {
+        col.remove(rec)
+        records.push({ t: 'del', db, coll, id: old._id })
+        return { value: out(old), lastErrorObject: { n: 1 } }
+      }
+      const next = applyUpdate(old, args.update as Document, { filter: args.query, arrayFilters: args.arrayFilters })
+      let doc = old
+      if (!exactEqual(next, old)) {
+        doc = deepFreeze(next)
+        col.replace(rec, doc)
+        records.push({ t: 'put', db, coll, doc })
+      }
+      return { value: out(args.new === true ? doc : old), lastErrorObject: { n: 1, updatedExisting: true } }
+    } catch (err) {
+      throw asCommandError(err)
+    } finally {
+      await this.commit(records)
+    }
+  }
+
+  // ---- reads ----
+
+  find (db: string, coll: string, query: FindQuery): Document[] {
+    const c = this.get(db, coll)
+    const project = compileProjection(query.projection, query.filter)
+    if (c === undefined) {
+      compileFilter(query.filter)
+      return []
+    }
+    const docs = c.findRecs(query).map(r => r.doc)
+    return project === undefined ? docs : docs.map(project)
+  }
+
+  aggregate (db: string, coll: string, pipeline: Document[]): Document[] {
+    return runAggregate(this.get(db, coll), pipeline, name => this.find(db, name, {}))
+  }
+
+  count (db: string, coll: string, query?: Document, skip?: number, limit?: number): number {
+    const c = this.get(db, coll)
+    if (c === undefined) return 0
+    if ((query == null || Object.keys(query).length === 0)) {
+      const n = Math.max(0, c.size - (skip ?? 0))
+      return limit != null && limit !== 0 ? Math.min(n, Math.abs(limit)) : n
+    }
+    return c.findRecs({ filter: query, skip, limit }).length
+  }
+
+  distinct (db: string, coll: string, key: string, query?: Document): unknown[] {
+    const c = this.get(db, coll)
+    if (c === undefined) return []
+    const seen = new Set<string>()
+    const others: unknown[] = []
+    const parts = key.split('.')
+    for (const rec of c.findRecs({ filter: query })) {
+      const { values } = pathValues(rec.doc, parts)
+      for (const v of rawValues(rec.doc, parts, values)) {
+        const h = hashKey(v)
+        if (h !== undefined) {
+          if (seen.has(h)) continue
+          seen.add(h)
+          others.push(v)
+        } else if (!others.some(o => compareBson(o, v) === 0)) others.push(v)
+      }
+    }
+    return others.sort(compareBson)
+  }
+
+  // ---- journal support ----
+
+  applyRecord (r: JournalRecord): void {
+    switch (r.t) {
+      case 'put': this.ensure(r.db, r.coll, []).putRaw(deepFreeze(r.doc)); break
+      case 'del': {
+        const c = this.get(r.db, r.coll)
+        const rec = c?.getById(r.id)
+        if (rec !== undefined) c?.remove(rec)
+        break
+      }
+      case 'createColl': this.ensure(r.db, r.coll, [], r.options); break
+      case 'dropColl': this.dbs.get(r.db)?.delete(r.coll); break
+      case 'createIndex': {
+        const c = this.ensure(r.db, r.coll, [])
+        if (!c.indexes.has(r.spec.name)) c.addIndexRaw(r.spec)
+        break
+      }
+      case 'dropIndex': if (r.name !== '_id_') this.get(r.db, r.coll)?.indexes.delete(r.name); break
+      case 'dropDb': this.dbs.delete(r.db); break
+    }
+  }
+
+  snapshot (): Iterable<JournalRecord> {
+    return catalogSnapshot(this.dbs)
+  }
+
+  documentCount (): number {
+    let n = 0
+    for (const colls of this.dbs.values()) for (const c of colls.values()) n += c.size
+    return n
+  }
+
+  // ---- helpers ----
+
+  private get (db: string, coll: string): Collection | undefined {
+    return this.dbs.get(db)?.get(coll)
+  }
+
+  private ensure (db: string, coll: string, records: JournalRecord[], options: Document = {}): Collection {
+    let colls = this.dbs.get(db)
+    if (colls === undefined) this.dbs.set(db, colls = new Map())
+    let c = colls.get(coll)
+    if (c === undefined) {
+      c = new Collection(db, coll, cloneDoc(options))
+      colls.set(coll, c)
+      records.push({ t: 'createColl', db, coll, options: cloneDoc(options) })
+    }
+    return c
+  }
+
+  private async commit (records: JournalRecord[]): Promise<void> {
+    if (records.length > 0 && this.durability !== undefined) await this.durability.append(records)
+  }
+}
+
+/** A stored copy of an inserted document: _id first (generated when missing), frozen. */
+function prepareInsert (doc: Document): Document {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new MongoCommandError(2, 'BadValue', 'document to insert must be an object')
+  const copy = cloneDoc(doc)
+  const { _id: id, ...rest } = copy
+  return deepFreeze({ _id: id === undefined ? new ObjectId() : id, ...rest })
+}
+
+// distinct reports original values (not index-normalised numbers), arrays unwound one level
+function rawValues (doc: Document, parts: string[], fallback: unknown[]): unknown[] {
+  let cur: unknown[] = [doc]
+  for (const p of parts) {
+    const next: unknown[] = []
+    for (const v of cur) {
+      if (Array.isArray(v)) { for (const e of v) if (e !== null && typeof e === 'object') next.push((e as Document)[p]) } else if (v !== null && typeof v === 'object') next.push((v as Document)[p])
+    }
+    cur = next
+  }
+  const out = cur.flatMap(v => Array.isArray(v) ? v : [v]).filter(v => v !== undefined)
+  return out.length > 0 || fallback.length === 0 ? out : []
+}
+
+function toWriteError (index: number, err: unknown): WriteError {
+  const e = asCommandError(err)
+  const we: WriteError = { index, code: e.code, errmsg: e.message }
+  if (e.extra.keyPattern !== undefined) we.keyPattern = e.extra.keyPattern
+  if (e.extra.keyValue !== undefined) we.keyValue = e.extra.keyValue
+  return we
+}
