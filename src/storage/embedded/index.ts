@@ -1,0 +1,89 @@
+/**
+ * Public entry point of the embedded MongoDB-compatible engine: a wire-protocol server over the
+ * in-memory store, optionally journaled to a data directory. mongoose / the mongodb driver connect to
+ * `url` unchanged.
+ */
+import { EmbeddedServer } from './embedded-server.js'
+import { openJournaledStore } from './journal.js'
+import { MemoryStore } from './store.js'
+import type { EmbeddedStore, EngineLogger } from './store.types.js'
+
+export type { EngineLogger } from './store.types.js'
+
+export interface EmbeddedMongoOptions {
+  /** Interface to bind. Default '127.0.0.1' (loopback only unless told otherwise). */
+  host?: string
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number
+  /** Data directory for durable mode; null or undefined = in memory. */
+  dataDir?: string | null
+  logger?: EngineLogger            // default: silent
+  /** Largest accepted wire message. Default 48_000_000 (MongoDB's maxMessageSizeBytes). */
+  maxMessageBytes?: number
+  /** Idle cursors are closed after this. Default 600_000 (10 min, MongoDB's default). */
+  cursorTimeoutMs?: number
+  /** Passed to the journal. */
+  compactAfterBytes?: number
+}
+
+export interface EmbeddedMongo {
+  /** e.g. mongodb://127.0.0.1:40123/?directConnection=true */
+  url: string
+  host: string
+  port: number
+  close (): Promise<void>   // stops accepting, closes connections, closes the journal
+}
+
+const noop = (): void => {}
+const silentLogger: EngineLogger = { debug: noop, info: noop, warn: noop, error: noop }
+
+export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
+  const logger = options.logger ?? silentLogger
+  const host = options.host ?? '127.0.0.1'
+  let store: EmbeddedStore
+  let closeStore: () => Promise<void> = async () => {}
+  if (options.dataDir != null) {
+    const journaled = await openJournaledStore({
+      dataDir: options.dataDir,
+      logger,
+      createStore: durability => new MemoryStore({ durability }),
+      ...(options.compactAfterBytes !== undefined ? { compactAfterBytes: options.compactAfterBytes } : {})
+    })
+    store = journaled.store
+    closeStore = async () => await journaled.close()
+  } else {
+    store = new MemoryStore({})
+  }
+
+  const server = new EmbeddedServer({
+    store,
+    logger,
+    maxMessageBytes: options.maxMessageBytes ?? 48_000_000,
+    cursorTimeoutMs: options.cursorTimeoutMs ?? 600_000
+  })
+  let address
+  try {
+    address = await server.listen(options.port ?? 0, host)
+  } catch (err) {
+    await closeStore()
+    throw err
+  }
+  const urlHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address
+  const url = `mongodb://${urlHost}:${address.port}/?directConnection=true`
+  logger.info({ url, dataDir: options.dataDir ?? null, documents: store.documentCount() }, 'embedded mongo: listening')
+
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    host: address.address,
+    port: address.port,
+    close: async () => {
+      closing ??= (async () => {
+        await server.close()
+        await closeStore()
+        logger.info({ url }, 'embedded mongo: closed')
+      })()
+      await closing
+    }
+  }
+}
