@@ -52,6 +52,18 @@ t.test('mongoose model with a unique index: create, find, update, delete', async
   t.equal(await User.countDocuments(), 1)
 })
 
+t.test('mongoose syncIndexes and connection helpers', async t => {
+  const Room = conn.model('Room', new mongoose.Schema({ slug: { type: String, index: true }, topic: String }))
+  t.same(await Room.syncIndexes(), [], 'nothing to drop on a fresh collection')
+  t.ok((await Room.listIndexes()).some(i => i.name === 'slug_1'))
+  await Room.collection.createIndex({ topic: 1 }) // not in the schema: syncIndexes drops it
+  t.same(await Room.syncIndexes(), ['topic_1'])
+  const names = (await conn.listCollections()).map(c => c.name)
+  t.ok(names.includes('rooms') && names.includes('users'))
+  await conn.dropCollection('rooms')
+  t.notOk((await conn.listCollections()).some(c => c.name === 'rooms'))
+})
+
 t.test('GridFS round trip of a few MB', async t => {
   const db = conn.db
   if (db === undefined) throw new Error('no db')
