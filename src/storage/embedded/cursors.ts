@@ -8,8 +8,10 @@
 import { randomBytes } from 'node:crypto'
 import { calculateObjectSize, Long, type Document } from 'bson'
 
-/** MongoDB's reply budget: a batch stops before its documents would pass 16 MiB. */
+/** MongoDB's reply budget: a batch stops before the reply carrying it would pass 16 MiB. */
 export const MAX_BATCH_BYTES = 16 * 1024 * 1024
+/** Room for the reply envelope around a batch: `{ cursor: { nextBatch, id, ns }, ok }` plus the ns itself. */
+const ENVELOPE_BYTES = 128
 /** find/aggregate default first batch, as in MongoDB. */
 export const DEFAULT_FIRST_BATCH = 101
 
@@ -49,7 +51,7 @@ export class CursorRegistry {
    * `singleBatch` is set. `batchSize` undefined means the default of 101.
    */
   open (ns: string, docs: Document[], batchSize: number | undefined, singleBatch = false): Batch {
-    const batch = takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH)
+    const batch = takeBatch(docs, 0, batchSize ?? DEFAULT_FIRST_BATCH, ns)
     if (singleBatch || batch.length === docs.length) return { id: Long.ZERO, ns, batch }
     const id = this.newId()
     const key = id.toString()
@@ -63,7 +65,7 @@ export class CursorRegistry {
   next (id: Long, batchSize: number | undefined): Batch | undefined {
     const cursor = this.cursors.get(id.toString())
     if (cursor === undefined) return undefined
-    const batch = takeBatch(cursor.docs, cursor.pos, batchSize === undefined || batchSize === 0 ? Infinity : batchSize)
+    const batch = takeBatch(cursor.docs, cursor.pos, batchSize === undefined || batchSize === 0 ? Infinity : batchSize, cursor.ns)
     cursor.pos += batch.length
     if (cursor.pos >= cursor.docs.length) {
       this.remove(cursor)
@@ -107,12 +109,12 @@ export class CursorRegistry {
 }
 
 /**
- * Up to `limit` documents from `start`, stopping before their BSON would exceed MAX_BATCH_BYTES
- * (but always at least one, so a single 16 MiB document still goes out).
+ * Up to `limit` documents from `start`, stopping before the reply would exceed MAX_BATCH_BYTES
+ * (but always at least one, so a single maximum-size document still goes out).
  */
-function takeBatch (docs: Document[], start: number, limit: number): Document[] {
+function takeBatch (docs: Document[], start: number, limit: number, ns: string): Document[] {
   const end = Math.min(docs.length, start + limit)
-  let bytes = 0
+  let bytes = ENVELOPE_BYTES + Buffer.byteLength(ns)
   let i = start
   for (; i < end; i++) {
     // Array element overhead: type byte, decimal index key, NUL.

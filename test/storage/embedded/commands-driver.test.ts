@@ -3,7 +3,7 @@ import t from 'tap'
 import mongoose from 'mongoose'
 import { startEmbeddedMongo } from '../../../src/storage/embedded/index.js'
 
-const { MongoClient, MongoServerError, MongoBulkWriteError, Long } = mongoose.mongo
+const { MongoClient, MongoServerError, MongoBulkWriteError, Long, BSON } = mongoose.mongo
 
 const server = await startEmbeddedMongo()
 t.teardown(() => server.close())
@@ -168,14 +168,24 @@ t.test('idle cursors are closed after cursorTimeoutMs', async t => {
 
 t.test('replies stay under the 16 MiB budget: big documents split across batches', async t => {
   const coll = db.collection('big')
-  const pad = 'x'.repeat(3 * 1024 * 1024)
-  for (let i = 0; i < 8; i++) await coll.insertOne({ _id: i, pad } as never)
+  // Five of these come to 40 bytes under 16 MiB: the documents alone would fit, the reply would not.
+  const MiB16 = 16 * 1024 * 1024
+  const docSize = Math.floor((MiB16 - 40) / 5)
+  for (let i = 0; i < 8; i++) {
+    const doc = { _id: i, pad: '' }
+    doc.pad = 'x'.repeat(docSize - BSON.calculateObjectSize(doc))
+    await coll.insertOne(doc as never)
+  }
   replies.length = 0
   const docs = await coll.find({}).toArray()
   t.equal(docs.length, 8)
-  const first = lastReply('find').cursor.firstBatch.length
-  t.ok(first >= 1 && first <= 5, `first batch of ${first} fits 16 MiB`)
-  t.ok(replies.some(e => e.commandName === 'getMore'), 'the rest came by getMore')
+  const reply = lastReply('find')
+  t.equal(reply.cursor.firstBatch.length, 4, 'the fifth document would push the reply past 16 MiB')
+  t.ok(BSON.calculateObjectSize(reply) <= MiB16, 'reply within 16 MiB')
+  const getMores = replies.filter(e => e.commandName === 'getMore')
+  t.same(getMores.map(e => e.reply.cursor.nextBatch.length), [4])
+  t.ok(getMores.every(e => BSON.calculateObjectSize(e.reply) <= MiB16))
+  await coll.drop()
 })
 
 t.test('store errors become command errors; bad arguments too', async t => {
