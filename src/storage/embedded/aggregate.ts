@@ -5,6 +5,7 @@
  */
 import { Aggregator } from 'mingo/aggregator'
 import { ProcessingMode } from 'mingo/core'
+import { toPlainNumbers } from './agg-operators.js'
 import type { Collection } from './collection.js'
 import { asCommandError, mingoOptions } from './match.js'
 import { MongoCommandError, type Document, type FindQuery } from './store.types.js'
@@ -33,7 +34,8 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   const rest = pipeline.slice(i)
   if (rest.length === 0) return input
   try {
-    const agg = new Aggregator(rest as any, mingoOptions({
+    // literals from the wire are Int32/Double wrappers mingo cannot read ($limit, $project flags, $sum: 1)
+    const agg = new Aggregator(toPlainNumbers(rest) as any, mingoOptions({
       processingMode: ProcessingMode.CLONE_OFF,
       collectionResolver: resolve as any
     }))

@@ -161,6 +161,10 @@ export function compareBson (a: unknown, b: unknown): number {
   if (ta === typeof b) {
     if (ta === 'number') return cmpNum(a as number, b as number)
     if (ta === 'string') return cmpPrim(a as string, b as string)
+    // hot path for index keys: two ObjectIds (bson 7 keeps them as four 24-bit ints)
+    if (ta === 'object' && a !== null && b !== null && typeof (a as AnyObj).i0 === 'number' && typeof (b as AnyObj).i0 === 'number' &&
+      (a as AnyObj)._bsontype === 'ObjectId' && (b as AnyObj)._bsontype === 'ObjectId') return cmpObjectId(a as AnyObj, b as AnyObj)
+    if (a instanceof Date && b instanceof Date) return cmpNum(a.getTime(), b.getTime())
   }
   const ra = typeRank(a)
   const rb = typeRank(b)

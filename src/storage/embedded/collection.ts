@@ -47,7 +47,7 @@ export class Collection {
   replace (rec: Rec, doc: Document): void {
     const oldKeys = this.keysFor(rec.doc)
     const newKeys = this.keysFor(doc)
-    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[]))
+    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[], ix.fields.length))
     this.checkUnique(new Map(changed), rec.rid, doc)
     for (const [ix] of changed) ix.remove(rec, oldKeys.get(ix))
     rec.doc = doc
@@ -162,10 +162,10 @@ export class Collection {
   }
 }
 
-function sameKeys (a: IndexKey[], b: IndexKey[]): boolean {
+function sameKeys (a: IndexKey[], b: IndexKey[], n: number): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) {
-    for (let j = 0; j < a[i].length; j++) if (compareBson(a[i][j], b[i][j]) !== 0) return false
+    for (let j = 0; j < n; j++) if (compareBson(a[i][j], b[i][j]) !== 0) return false
   }
   return true
 }

@@ -29,30 +29,35 @@ function isDigits (s: string): boolean { return s.length > 0 && /^\d+$/.test(s) 
 
 /** Values a dotted path yields for indexing: arrays fan out (multikey), missing is null. */
 export function pathValues (doc: unknown, parts: string[]): { values: unknown[]; multi: boolean } {
-  const out: unknown[] = []
-  let multi = false
-  const walk = (v: unknown, i: number): void => {
-    if (i === parts.length) {
-      if (Array.isArray(v)) {
-        multi = true
-        if (v.length === 0) out.push(null)
-        for (const e of v) out.push(e)
-      } else out.push(v)
-      return
-    }
+  const st: PathState = { out: [], multi: false }
+  collect(st, parts, doc, 0)
+  const vals = st.out
+  for (let i = 0; i < vals.length; i++) vals[i] = vals[i] === undefined ? null : keyValue(vals[i])
+  return { values: vals, multi: st.multi }
+}
+
+interface PathState { out: unknown[]; multi: boolean }
+
+// a plain recursive function rather than a closure: this runs for every index on every write
+function collect (st: PathState, parts: string[], v: unknown, i: number): void {
+  if (i === parts.length) {
     if (Array.isArray(v)) {
-      if (isDigits(parts[i])) return walk(v[Number(parts[i])], i + 1)
-      multi = true
-      const before = out.length
-      for (const e of v) if (e !== null && typeof e === 'object' && !Array.isArray(e)) walk((e as Document)[parts[i]], i + 1)
-      if (out.length === before) out.push(null)
-      return
-    }
-    if (v !== null && typeof v === 'object' && (v as Document)._bsontype === undefined) walk((v as Document)[parts[i]], i + 1)
-    else out.push(null)
+      st.multi = true
+      if (v.length === 0) st.out.push(null)
+      for (const e of v) st.out.push(e)
+    } else st.out.push(v)
+    return
   }
-  walk(doc, 0)
-  return { values: out.map(v => v === undefined ? null : keyValue(v)), multi }
+  if (Array.isArray(v)) {
+    if (isDigits(parts[i])) return collect(st, parts, v[Number(parts[i])], i + 1)
+    st.multi = true
+    const before = st.out.length
+    for (const e of v) if (e !== null && typeof e === 'object' && !Array.isArray(e)) collect(st, parts, (e as Document)[parts[i]], i + 1)
+    if (st.out.length === before) st.out.push(null)
+    return
+  }
+  if (v !== null && typeof v === 'object' && (v as Document)._bsontype === undefined) collect(st, parts, (v as Document)[parts[i]], i + 1)
+  else st.out.push(null)
 }
 
 export class IndexTree {
@@ -62,7 +67,9 @@ export class IndexTree {
   readonly tree: Tree
   readonly unique: boolean
   readonly sparse: boolean
+  private readonly simple: boolean
   private readonly partial?: (d: unknown) => boolean
+  private readonly pair: [IndexKey, Rec] = [[], { rid: 0, doc: {} }]
   /** True once any document produced several keys; such an index cannot provide sort order. */
   multikey = false
 
@@ -74,26 +81,49 @@ export class IndexTree {
     })
     this.parts = this.fields.map(f => f.split('.'))
     this.unique = spec.unique === true || spec.name === '_id_'
+    this.simple = spec.partialFilterExpression == null && spec.sparse !== true && this.fields.every(f => !f.includes('.'))
     this.sparse = spec.sparse === true
     if (spec.partialFilterExpression != null) this.partial = compileFilter(spec.partialFilterExpression)
     const n = this.fields.length
     const dirs = this.dirs
-    this.tree = new BTree<IndexKey, Rec>(undefined, (a: IndexKey, b: IndexKey) => {
-      for (let i = 0; i < n; i++) {
-        const c = compareBson(a[i], b[i])
-        if (c !== 0) return dirs[i] < 0 ? -c : c
-      }
-      const x = a[n] as number
-      const y = b[n] as number
-      return x < y ? -1 : x > y ? 1 : 0
-    })
+    const d0 = dirs[0]
+    this.tree = new BTree<IndexKey, Rec>(undefined, n === 1
+      ? (a: IndexKey, b: IndexKey) => {
+          const c = compareBson(a[0], b[0])
+          if (c !== 0) return d0 < 0 ? -c : c
+          return (a[1] as number) < (b[1] as number) ? -1 : (a[1] as number) > (b[1] as number) ? 1 : 0
+        }
+      : (a: IndexKey, b: IndexKey) => {
+          for (let i = 0; i < n; i++) {
+            const c = compareBson(a[i], b[i])
+            if (c !== 0) return dirs[i] < 0 ? -c : c
+          }
+          const x = a[n] as number
+          const y = b[n] as number
+          return x < y ? -1 : x > y ? 1 : 0
+        })
   }
 
   get name (): string { return this.spec.name }
   get size (): number { return this.tree.size }
 
-  /** Index keys (without record id) for a document; [] when the document is not indexed. */
+  /**
+   * Index keys for a document ([] when it is not indexed). Each key has a trailing record-id slot that
+   * add/remove/findConflict fill in, so the same array becomes the tree key without copying.
+   */
   keysFor (doc: Document): IndexKey[] {
+    if (this.simple) {
+      // fast path: top-level fields, no arrays: exactly one key
+      const key: unknown[] = new Array(this.fields.length + 1)
+      key[this.fields.length] = 0
+      let i = 0
+      for (; i < this.fields.length; i++) {
+        const v = doc[this.fields[i]]
+        if (Array.isArray(v)) break
+        key[i] = v === undefined ? null : keyValue(v)
+      }
+      if (i === this.fields.length) return [key]
+    }
     if (this.partial !== undefined && !this.partial(doc)) return []
     const per = this.parts.map(p => pathValues(doc, p))
     // sparse: skip documents that have none of the fields (an explicit null still counts as present)
@@ -106,24 +136,27 @@ export class IndexTree {
       const vals = dedupe(p.values)
       keys = vals.length === 1 ? keys.map(k => [...k, vals[0]]) : keys.flatMap(k => vals.map(v => [...k, v]))
     }
+    for (const k of keys) k.push(0) // the record id slot
     return keys
   }
 
   add (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
-    if (keys.length > 1 || this.parts.some(p => isMultiAt(rec.doc, p))) this.multikey = true
-    for (const k of keys) this.tree.set([...k, rec.rid], rec)
+    if (!this.multikey && (keys.length > 1 || (!this.simple && this.parts.some(p => isMultiAt(rec.doc, p))) ||
+      (this.simple && this.fields.some(f => Array.isArray(rec.doc[f]))))) this.multikey = true
+    for (const k of keys) this.tree.set(setRid(k, rec.rid), rec)
   }
 
   remove (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
-    for (const k of keys) this.tree.delete([...k, rec.rid])
+    for (const k of keys) this.tree.delete(setRid(k, rec.rid))
   }
 
   /** For a unique index: a record other than `selfRid` holding one of these keys. */
   findConflict (keys: IndexKey[], selfRid: number): { rec: Rec; key: IndexKey } | undefined {
     for (const k of keys) {
-      for (const [k2, rec] of this.tree.entries([...k, -Infinity])) {
-        if (!this.samePrefix(k2, k)) break
-        if (rec.rid !== selfRid) return { rec, key: k }
+      let pair = this.tree.getPairOrNextHigher(setRid(k, -Infinity), this.pair)
+      while (pair !== undefined && this.samePrefix(pair[0], k)) {
+        if (pair[1].rid !== selfRid) return { rec: pair[1], key: k }
+        pair = this.tree.nextHigherPair(pair[0], this.pair)
       }
     }
     return undefined
@@ -176,6 +209,11 @@ export class IndexTree {
     high.push(highInc ? Infinity : -Infinity)
     return [low, high]
   }
+}
+
+function setRid (k: IndexKey, rid: number): IndexKey {
+  k[k.length - 1] = rid
+  return k
 }
 
 function hasPath (doc: unknown, parts: string[]): boolean {

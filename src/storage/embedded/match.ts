@@ -15,6 +15,7 @@ import * as pipelineOps from 'mingo/operators/pipeline'
 import * as projectionOps from 'mingo/operators/projection'
 import * as windowOps from 'mingo/operators/window'
 import { evalExpr } from 'mingo/core'
+import { BSON_ACCUMULATOR_OPS, BSON_AGG_EXPRESSION_OPS } from './agg-operators.js'
 import { MongoCommandError, type Document } from './store.types.js'
 import { bsonEquals, compareBson, hashKey, numValue, typeRank, R_NUMBER, bsonTypeName } from './bson-order.js'
 
@@ -210,14 +211,30 @@ const BSON_EXPRESSION_OPS = {
 /** One Context for every mingo call: mingo's operators, with ours taking precedence. */
 export const MINGO_CONTEXT = Context.init({
   query: { ...queryOps, ...BSON_QUERY_OPS } as any,
-  expression: { ...expressionOps, ...BSON_EXPRESSION_OPS } as any,
-  accumulator: accumulatorOps as any,
+  expression: { ...expressionOps, ...BSON_AGG_EXPRESSION_OPS, ...BSON_EXPRESSION_OPS } as any,
+  accumulator: { ...accumulatorOps, ...BSON_ACCUMULATOR_OPS } as any,
   pipeline: pipelineOps as any,
   projection: projectionOps as any,
   window: windowOps as any
 })
 
+/**
+ * mingo copies the whole operator Context (hundreds of entries) whenever it is handed plain options,
+ * but reuses it when handed its own ComputeOptions instance. mingo does not export that class, so we
+ * capture one from inside an operator call once and reuse it for every Query/Aggregator/update.
+ */
+let computed: Options | undefined
+function baseOptions (): Options {
+  if (computed === undefined) {
+    const grab = Context.init({ query: { $grabOptions: (_s: string, _v: unknown, o: Options) => { computed = o; return () => true } } as any })
+    void new Query({ x: { $grabOptions: 1 } }, { context: Context.from(MINGO_CONTEXT, grab), useStrictMode: true, scriptEnabled: true })
+    if (computed === undefined) throw new Error('mingo options capture failed')
+  }
+  return computed
+}
+
 export function mingoOptions (extra: Partial<Options> = {}): Partial<Options> {
+  if (Object.keys(extra).length === 0) return baseOptions()
   return { context: MINGO_CONTEXT, useStrictMode: true, scriptEnabled: true, ...extra }
 }
 
@@ -266,10 +283,44 @@ export function compileFilter (filter: Document | undefined): Pred {
   if (typeof filter !== 'object' || Array.isArray(filter)) throw new MongoCommandError(2, 'BadValue', 'filter must be an object')
   if (Object.keys(filter).length === 0) return EMPTY
   try {
-    const q = new Query(normalizeFilter(filter) as AnyObj, mingoOptions())
+    const normalized = normalizeFilter(filter) as AnyObj
+    const simple = compileSimple(normalized)
+    if (simple !== undefined) return simple
+    const q = new Query(normalized, mingoOptions())
     return (o) => q.test(o as AnyObj)
   } catch (err) {
     throw asCommandError(err)
+  }
+}
+
+const SIMPLE_OPS = new Set(['$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$type', '$size'])
+
+/**
+ * The common filters (field equality and comparison operators, no logical operators) compiled
+ * straight to our predicates, skipping mingo's per-query setup.
+ */
+function compileSimple (filter: AnyObj): Pred | undefined {
+  const preds: Pred[] = []
+  const opts = baseOptions()
+  for (const [field, v] of Object.entries(filter)) {
+    if (field.startsWith('$')) return undefined
+    const isOps = v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype &&
+      Object.keys(v).some(k => k.startsWith('$'))
+    if (!isOps) {
+      if (v instanceof RegExp) return undefined
+      preds.push(BSON_QUERY_OPS.$eq(field, v, opts))
+      continue
+    }
+    for (const [op, arg] of Object.entries(v as AnyObj)) {
+      if (!SIMPLE_OPS.has(op)) return undefined
+      if (arg instanceof RegExp && op !== '$in' && op !== '$nin') return undefined
+      preds.push((BSON_QUERY_OPS as any)[op](field, arg, opts))
+    }
+  }
+  if (preds.length === 1) return preds[0]
+  return (o) => {
+    for (let i = 0; i < preds.length; i++) if (!preds[i](o)) return false
+    return true
   }
 }
 
