@@ -1,5 +1,6 @@
 // Query operators, dotted paths and array semantics, as MongoDB matches them.
 import t from 'tap'
+import mongoose from 'mongoose'
 import { startTestMongo } from '../helpers/mongo.js'
 
 const mongo = await startTestMongo(t)
@@ -105,6 +106,13 @@ t.test('an operator object as a filter value (what injection looks like)', async
   t.equal(await users.countDocuments({ password: { $eq: { $gt: '' } } }), 0,
     'wrapped in $eq the same object is a literal value and matches nothing')
   t.equal(await users.countDocuments({ user: 'ann', password: 's3cret' }), 1)
+
+  // Through mongoose the operator survives casting too: only sanitizeFilter or explicit casting stops it.
+  const User = mongo.connection.model('InjUser', new mongoose.Schema({ _id: Number, user: String, password: String }), 'users')
+  const viaModel = await User.findOne({ user: 'bob', password: { $gt: '' } }).lean()
+  t.equal(viaModel?._id, 2, 'mongoose passes { $gt: "" } through as an operator')
+  const literal = await User.find({ password: { $eq: '' } }).lean()
+  t.same(literal.map((u) => u._id), [3])
 })
 
 t.test('unknown query operator is an error', async (t) => {
