@@ -134,8 +134,13 @@ class Connection {
     if (this.closed) return
     const frames = this.decoder.push(chunk)
     for (const frame of frames) this.queue.push(frame)
-    if (this.decoder.error !== undefined) this.queue.push(this.decoder.error)
-    if (this.queue.length >= QUEUE_HIGH_WATER) this.socket.pause()
+    if (this.decoder.error !== undefined) {
+      // Serve what came before the bad bytes, then close; read nothing more meanwhile.
+      this.queue.push(this.decoder.error)
+      this.socket.pause()
+    } else if (this.queue.length >= QUEUE_HIGH_WATER) {
+      this.socket.pause()
+    }
     this.loop ??= this.drain().finally(() => { this.loop = undefined })
   }
 
@@ -145,7 +150,9 @@ class Connection {
       if (item === undefined) return
       if (item instanceof ProtocolError) return this.fail(item)
       await this.handleFrame(item)
-      if (this.socket.isPaused() && this.queue.length < QUEUE_HIGH_WATER / 2 && !this.closed) this.socket.resume()
+      if (this.socket.isPaused() && this.queue.length < QUEUE_HIGH_WATER / 2 && this.decoder.error === undefined && !this.closed) {
+        this.socket.resume()
+      }
     }
   }
 

@@ -181,6 +181,19 @@ t.test('pipelined and byte-split requests are answered in order', async t => {
   t.same(stored.map(d => d._id), Array.from({ length: 20 }, (_, i) => i))
 })
 
+t.test('a flood of pipelined requests (past the read-pause mark) is answered completely, in order', async t => {
+  const c = await rawClient(t)
+  const N = 2000
+  c.socket.write(Buffer.concat(Array.from({ length: N }, (_, i) => encodeOpMsgRequest(i + 1, { ping: 1, $db: 'admin' }))))
+  let inOrder = true
+  for (let i = 0; i < N; i++) {
+    const reply = await c.next()
+    if (reply?.responseTo !== i + 1 || reply.body.ok !== 1) inOrder = false
+  }
+  t.ok(inOrder, `${N} replies, in request order`)
+  t.equal((await c.command(N + 1, { ping: 1, $db: 'admin' }))?.ok, 1, 'reading resumed')
+})
+
 t.test('checksummed OP_MSG is accepted', async t => {
   const c = await rawClient(t)
   c.socket.write(encodeOpMsgRequest(9, { ping: 1, $db: 'admin' }, { flags: FLAG_CHECKSUM_PRESENT }))
