@@ -11,6 +11,9 @@ import { choosePlan, sortPairs } from './query-planner.js'
 import { sortDocs } from './sort-docs.js'
 import { MongoCommandError, type Document, type FindQuery, type IndexSpec } from './store.types.js'
 
+/** What a find did, for explain and tests: the index walked (none: collection scan), documents examined. */
+export interface ScanStats { index?: string; examined: number; sortedByIndex?: boolean }
+
 export const ID_INDEX: IndexSpec = { key: { _id: 1 }, name: '_id_' }
 
 export class Collection {
@@ -95,7 +98,7 @@ export class Collection {
   }
 
   /** Matching records, index-narrowed, sorted, with skip/limit applied (no projection). */
-  findRecs (query: FindQuery): Rec[] {
+  findRecs (query: FindQuery, stats?: ScanStats): Rec[] {
     const { filter, sort, hint } = query
     const skip = Math.max(0, query.skip ?? 0)
     const limit = Math.abs(query.limit ?? 0)
@@ -108,12 +111,14 @@ export class Collection {
     const hasSort = sort != null && Object.keys(sort).length > 0 && !natural
     const want = limit > 0 && (!hasSort || plan?.sorted === true) ? skip + limit : Infinity
     const out: Rec[] = []
+    let examined = 0
     if (plan !== undefined) {
       const seen = plan.index.multikey ? new Set<number>() : undefined
       const intervals = plan.dir === 1 ? plan.intervals : [...plan.intervals].reverse()
       for (const iv of intervals) {
         plan.index.scan(iv, plan.dir, rec => {
           if (seen !== undefined) { if (seen.has(rec.rid)) return true; seen.add(rec.rid) }
+          examined++
           if (pred(rec.doc)) out.push(rec)
           return out.length < want
         })
@@ -122,9 +127,15 @@ export class Collection {
     } else {
       const recs = natural && Number(sort?.$natural) < 0 ? [...this.records.values()].reverse() : this.records.values()
       for (const rec of recs) {
+        examined++
         if (pred(rec.doc)) out.push(rec)
         if (out.length >= want) break
       }
+    }
+    if (stats !== undefined) {
+      stats.index = plan?.index.name
+      stats.examined = examined
+      stats.sortedByIndex = plan?.sorted === true
     }
     const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc) : out
     return limit > 0 ? sorted.slice(skip, skip + limit) : sorted.slice(skip)

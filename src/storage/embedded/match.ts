@@ -233,8 +233,14 @@ function baseOptions (): Options {
   return computed
 }
 
+/** Options for Query and Aggregator (which reuse a ComputeOptions instance as is). */
 export function mingoOptions (extra: Partial<Options> = {}): Partial<Options> {
   if (Object.keys(extra).length === 0) return baseOptions()
+  return plainMingoOptions(extra)
+}
+
+/** Options for mingo's updater, which spreads its options and so needs a plain object. */
+export function plainMingoOptions (extra: Partial<Options> = {}): Partial<Options> {
   return { context: MINGO_CONTEXT, useStrictMode: true, scriptEnabled: true, ...extra }
 }
 

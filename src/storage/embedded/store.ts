@@ -7,7 +7,7 @@
 import { ObjectId } from 'bson'
 import { runAggregate } from './aggregate.js'
 import { compareBson, hashKey } from './bson-order.js'
-import { Collection } from './collection.js'
+import { Collection, type ScanStats } from './collection.js'
 import { cloneDoc, deepFreeze, exactEqual } from './doc-utils.js'
 import { pathValues, validateKeyPattern } from './index-tree.js'
 import { asCommandError, compileFilter } from './match.js'
@@ -280,6 +280,16 @@ export class MemoryStore implements EmbeddedStore {
     }
     const docs = c.findRecs(query).map(r => r.doc)
     return project === undefined ? docs : docs.map(project)
+  }
+
+  /**
+   * How a find runs: the index used (null for a collection scan), documents examined and returned.
+   * Not part of EmbeddedStore; the wire server may use it for `explain`.
+   */
+  explainFind (db: string, coll: string, query: FindQuery): { index: string | null; docsExamined: number; nReturned: number; sortedByIndex: boolean } {
+    const stats: ScanStats = { examined: 0 }
+    const n = this.get(db, coll)?.findRecs(query, stats).length ?? 0
+    return { index: stats.index ?? null, docsExamined: stats.examined, nReturned: n, sortedByIndex: stats.sortedByIndex === true }
   }
 
   aggregate (db: string, coll: string, pipeline: Document[]): Document[] {

@@ -11,7 +11,7 @@ import { updateOne } from 'mingo/updater'
 import { arith, bitwise, zeroLike } from './bson-arith.js'
 import { bsonEquals, compareBson, isNumeric, typeRank, R_NUMBER } from './bson-order.js'
 import { cloneDoc, formatValue, getAt } from './doc-utils.js'
-import { asCommandError, mingoOptions, normalizeFilter } from './match.js'
+import { asCommandError, normalizeFilter, plainMingoOptions } from './match.js'
 import { MongoCommandError, type Document } from './store.types.js'
 
 export interface UpdateContext {
@@ -84,7 +84,7 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
       updateOne([work], positional ? normalizeFilter(ctx.filter) as Document : {}, modifier as any, {
         arrayFilters: ctx.arrayFilters?.map(f => normalizeFilter(f) as Document),
         cloneMode: 'none'
-      }, mingoOptions())
+      }, plainMingoOptions())
     } catch (err) {
       throw mapUpdateError(err)
     }
@@ -111,7 +111,7 @@ function applyReplacement (old: Document, u: Document, ctx: UpdateContext): Docu
 function applyPipeline (old: Document, stages: Document[]): Document {
   const docs = [cloneDoc(old) as Document]
   try {
-    updateOne(docs, {}, stages as any, { cloneMode: 'none' }, mingoOptions())
+    updateOne(docs, {}, stages as any, { cloneMode: 'none' }, plainMingoOptions())
   } catch (err) {
     throw mapUpdateError(err)
   }
