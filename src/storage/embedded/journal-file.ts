@@ -2,7 +2,7 @@
  * Reading journal and snapshot files frame by frame, stopping at the first bad byte, plus the small fs helpers
  * (directory fsync, truncation) recovery and compaction share.
  */
-import { open } from 'node:fs/promises'
+import { open, type FileHandle } from 'node:fs/promises'
 import { basename } from 'node:path'
 import type { Document } from 'bson'
 import {
@@ -44,34 +44,12 @@ export async function readFrames (
   const fh = await open(path, 'r')
   try {
     const fileSize = (await fh.stat()).size
-    let buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(fileSize, HEADER_BYTES)))
-    let bufStart = 0 // file offset of buf[0]
-    let bufLen = 0
-
-    /** Makes file bytes [offset, offset + need) available in buf; need never exceeds what the file holds. */
-    const fill = async (offset: number, need: number): Promise<void> => {
-      const keepFrom = offset - bufStart
-      const keep = Math.max(0, bufLen - keepFrom)
-      if (need > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(need, READ_CHUNK_BYTES))
-        buf.copy(bigger, 0, keepFrom, keepFrom + keep)
-        buf = bigger
-      } else if (keep > 0) {
-        buf.copy(buf, 0, keepFrom, keepFrom + keep)
-      }
-      bufStart = offset
-      bufLen = keep
-      while (bufLen < need) {
-        const { bytesRead } = await fh.read(buf, bufLen, buf.length - bufLen, bufStart + bufLen)
-        if (bytesRead === 0) throw new Error(`${basename(path)} shrank while being read`)
-        bufLen += bytesRead
-      }
-    }
-
     if (fileSize < HEADER_BYTES) {
       return { fileSize, goodEnd: 0, frames: 0, problem: { offset: 0, reason: `file of ${fileSize} bytes has no complete header` } }
     }
-    await fill(0, HEADER_BYTES)
+    const chunks = new ChunkReader(fh, fileSize)
+    let buf = await chunks.fill(Buffer.alloc(0), 0, HEADER_BYTES)
+    let bufStart = 0 // file offset of buf[0]
     const headerProblem = checkHeader(buf.subarray(0, HEADER_BYTES), kind, generation)
     if (headerProblem !== undefined) return { fileSize, goodEnd: 0, frames: 0, problem: { offset: 0, reason: headerProblem } }
 
@@ -79,13 +57,19 @@ export async function readFrames (
     let frames = 0
     while (pos < fileSize) {
       const headerNeed = Math.min(FRAME_HEADER_BYTES, fileSize - pos)
-      if (pos + headerNeed > bufStart + bufLen) await fill(pos, headerNeed)
+      if (pos + headerNeed > bufStart + buf.length) {
+        buf = await chunks.fill(buf.subarray(pos - bufStart), pos, headerNeed)
+        bufStart = pos
+      }
       const check = checkFrameHeader(buf, pos - bufStart, pos, fileSize)
       if (!check.ok) return { fileSize, goodEnd: pos, frames, problem: { offset: pos, reason: check.reason } }
       const frameEnd = pos + FRAME_HEADER_BYTES + check.length
-      if (frameEnd > bufStart + bufLen) await fill(pos, FRAME_HEADER_BYTES + check.length)
+      if (frameEnd > bufStart + buf.length) {
+        buf = await chunks.fill(buf.subarray(pos - bufStart), pos, FRAME_HEADER_BYTES + check.length)
+        bufStart = pos
+      }
       const p = pos - bufStart
-      const decoded = decodePayload(buf.subarray(p + FRAME_HEADER_BYTES, p + FRAME_HEADER_BYTES + check.length), buf.readUInt32LE(p + 4))
+      const decoded = decodePayload(buf, p + FRAME_HEADER_BYTES, check.length, buf.readUInt32LE(p + 4))
       if ('reason' in decoded) return { fileSize, goodEnd: pos, frames, problem: { offset: pos, reason: decoded.reason } }
       try {
         onRecord(decoded.record, pos)
@@ -98,6 +82,51 @@ export async function readFrames (
     return { fileSize, goodEnd: pos, frames }
   } finally {
     await fh.close()
+  }
+}
+
+/**
+ * Sequential reader that always has the next chunk's read in flight, so disk reads overlap with decoding.
+ * Each chunk is a fresh buffer: decoded documents never see a buffer being overwritten.
+ */
+class ChunkReader {
+  private nextOffset = 0
+  private pending: Promise<Buffer> | undefined
+
+  constructor (private readonly fh: FileHandle, private readonly fileSize: number) {}
+
+  /**
+   * Returns a buffer starting with `rest` (the unread bytes of the previous chunk, which start at file
+   * offset `offset`), followed by the file's next bytes: at least `need` bytes in all.
+   */
+  async fill (rest: Buffer, offset: number, need: number): Promise<Buffer> {
+    const parts = [rest]
+    let have = rest.length
+    if (offset + have !== this.nextOffset) throw new Error('ChunkReader: non-sequential read')
+    while (have < need) {
+      const chunk = await (this.pending ?? this.readAt(this.nextOffset, Math.max(READ_CHUNK_BYTES, need - have)))
+      this.pending = undefined
+      if (chunk.length === 0) throw new Error('file shrank while being read')
+      this.nextOffset += chunk.length
+      parts.push(chunk)
+      have += chunk.length
+    }
+    if (this.nextOffset < this.fileSize) {
+      this.pending = this.readAt(this.nextOffset, READ_CHUNK_BYTES)
+      this.pending.catch(() => {}) // surfaces when awaited; the reader may stop before that
+    }
+    return parts.length === 1 ? rest : Buffer.concat(parts, have)
+  }
+
+  private async readAt (offset: number, length: number): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(Math.min(length, this.fileSize - offset))
+    let done = 0
+    while (done < buf.length) {
+      const { bytesRead } = await this.fh.read(buf, done, buf.length - done, offset + done)
+      if (bytesRead === 0) break
+      done += bytesRead
+    }
+    return done === buf.length ? buf : buf.subarray(0, done)
   }
 }
 

@@ -139,17 +139,52 @@ export function checkFrameHeader (buf: Buffer, pos: number, fileOffset: number, 
   return { ok: true, length }
 }
 
-/** CRC check and BSON decode of one payload; returns the record or the reason it is bad. */
-export function decodePayload (payload: Uint8Array, expectedCrc: number): { record: Document } | { reason: string } {
+/**
+ * CRC check and BSON decode of the payload at `buf[start, start + length)`; returns the record or the reason
+ * it is bad. Decodes in place (no copy), except payloads holding Binary values: bson keeps those as views
+ * of the buffer decoded, which would pin the whole read chunk in memory for the document's lifetime.
+ */
+export function decodePayload (buf: Buffer, start: number, length: number, expectedCrc: number): { record: Document } | { reason: string } {
+  const payload = buf.subarray(start, start + length)
   const actual = crc32(payload)
   if (actual !== expectedCrc) return { reason: `CRC mismatch (stored ${hex(expectedCrc)}, computed ${hex(actual)})` }
-  // Copy so that Binary values (which bson keeps as views) do not pin the whole read buffer in memory.
-  const own = new Uint8Array(payload)
+  if (buf.readInt32LE(start) !== length) return { reason: `BSON length ${buf.readInt32LE(start)} differs from frame length ${length}` }
   try {
-    return { record: deserialize(own, DESERIALIZE_OPTIONS) }
+    if (mayHoldBinary(buf, start, start + length)) {
+      const own = new Uint8Array(length) // exact-size, unpooled: pins nothing else
+      own.set(payload)
+      return { record: deserialize(own, DESERIALIZE_OPTIONS) }
+    }
+    return { record: deserialize(payload, DESERIALIZE_OPTIONS) }
   } catch (err) {
     return { reason: `undecodable BSON: ${(err as Error).message}` }
   }
+}
+
+/** Fixed value sizes of BSON element types that cannot contain a Binary (-1: length-prefixed string). */
+const SKIP = new Int8Array(256).fill(-2)
+SKIP[0x01] = 8; SKIP[0x02] = -1; SKIP[0x06] = 0; SKIP[0x07] = 12; SKIP[0x08] = 1; SKIP[0x09] = 8; SKIP[0x0a] = 0
+SKIP[0x0d] = -1; SKIP[0x0e] = -1; SKIP[0x10] = 4; SKIP[0x11] = 8; SKIP[0x12] = 8; SKIP[0x13] = 16; SKIP[0xff] = 0; SKIP[0x7f] = 0
+
+/**
+ * Walks the elements of the BSON document at `buf[start, end)` (nested documents and arrays inline) and
+ * says whether it may contain a Binary. Conservative: anything unusual (regex, DBPointer, code with
+ * scope, unknown type) answers true, which only costs a copy.
+ */
+export function mayHoldBinary (buf: Buffer, start: number, end: number): boolean {
+  let pos = start + 4
+  while (pos < end) {
+    const type = buf[pos++]
+    if (type === 0) continue // end of a (sub)document
+    pos = buf.indexOf(0, pos) + 1 // skip the key's cstring
+    if (pos === 0 || pos >= end) return true
+    if (type === 0x03 || type === 0x04) { pos += 4; continue } // enter the subdocument
+    const skip = SKIP[type]
+    if (skip >= 0) pos += skip
+    else if (skip === -1) pos += 4 + buf.readInt32LE(pos)
+    else return true
+  }
+  return false
 }
 
 function hex (n: number): string {

@@ -10,7 +10,7 @@ import {
   BSONSymbol, Binary, Code, DBRef, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId,
   Timestamp, UUID, serialize, type Document
 } from 'bson'
-import { HEADER_BYTES, encodeHeader, journalName, parseName, snapshotName } from '../../../src/storage/embedded/journal-format.js'
+import { HEADER_BYTES, encodeHeader, journalName, mayHoldBinary, parseName, snapshotName } from '../../../src/storage/embedded/journal-format.js'
 import { readFrames } from '../../../src/storage/embedded/journal-file.js'
 import { JournalWriter } from '../../../src/storage/embedded/journal-writer.js'
 import type { EngineLogger, JournalRecord } from '../../../src/storage/embedded/store.types.js'
@@ -265,4 +265,30 @@ t.test('corruption is detected: flipped payload byte, bad CRC, impossible length
   await truncate(path, 10)
   read = await readAll(path)
   t.match(read.result.problem, { offset: 0, reason: /no complete header/ })
+})
+
+t.test('decoded Binary values do not pin the read buffer; other documents decode in place', async t => {
+  const cases: Array<[string, Document, boolean]> = [
+    ['plain message', { _id: new ObjectId(), seq: new Int32(1), body: 'hi', at: new Date(), n: null, ok: true, l: Long.fromNumber(1) }, false],
+    ['top-level binary', { _id: 1, b: new Binary(Buffer.from('x')) }, true],
+    ['uuid in an array in a subdocument', { _id: 1, a: { b: [1, 'x', new UUID()] } }, true],
+    ['binary after nested documents', { _id: 1, a: { b: { c: 'd' } }, e: [[]], f: new Binary(Buffer.alloc(3)) }, true],
+    ['no binary, every other fixed type', { d: new Double(1), ts: new Timestamp({ t: 1, i: 2 }), dec: Decimal128.fromString('1'), mi: new MinKey(), ma: new MaxKey(), s: new BSONSymbol('s') }, false]
+  ]
+  for (const [name, doc, expected] of cases) {
+    const payload = Buffer.from(serialize(doc))
+    const padded = Buffer.concat([Buffer.alloc(7), payload, Buffer.alloc(9)])
+    t.equal(mayHoldBinary(padded, 7, 7 + payload.length), expected, name)
+  }
+
+  const dir = await tempDir(t)
+  const { writer, path } = await newWriter(dir)
+  const records: JournalRecord[] = Array.from({ length: 50 }, (_, i) =>
+    ({ t: 'put', db: 'd', coll: 'c', doc: { _id: i, pad: 'p'.repeat(1000), bin: new Binary(Buffer.from([i])) } }))
+  await writer.append(records)
+  await writer.close()
+  const { records: read } = await readAll(path)
+  const bin = (read[10].doc as Document).bin as Binary
+  t.equal(bin.buffer[0], 10)
+  t.ok(bin.buffer.buffer.byteLength < 2000, `the Binary's memory is its own document's (${bin.buffer.buffer.byteLength} bytes), not the read chunk`)
 })
