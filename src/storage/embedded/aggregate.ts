@@ -4,10 +4,10 @@
  * Aggregator over the stored (frozen) documents, with BSON-aware comparisons from match.ts.
  */
 import { Aggregator } from 'mingo/aggregator'
-import { ProcessingMode } from 'mingo/core'
+import { OpType, ProcessingMode } from 'mingo/core'
 import { toPlainNumbers } from './agg-operators.js'
 import type { Collection } from './collection.js'
-import { asCommandError, mingoOptions } from './match.js'
+import { asCommandError, MINGO_CONTEXT, mingoOptions } from './match.js'
 import { MongoCommandError, type Document, type FindQuery } from './store.types.js'
 
 const UNSUPPORTED = new Set(['$out', '$merge', '$collStats', '$indexStats', '$currentOp', '$listSessions', '$changeStream', '$search'])
@@ -22,6 +22,9 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
     const keys = stage !== null && typeof stage === 'object' ? Object.keys(stage) : []
     if (keys.length !== 1) throw new MongoCommandError(40323, 'Location40323', 'A pipeline stage specification object must contain exactly one field.')
     if (UNSUPPORTED.has(keys[0])) throw new MongoCommandError(2, 'BadValue', `${keys[0]} is not supported by the embedded engine`)
+    if (MINGO_CONTEXT.getOperator(OpType.PIPELINE, keys[0]) === null) {
+      throw new MongoCommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${keys[0]}'`)
+    }
   }
   // fold the leading stages the indexed find can do
   const query: FindQuery = {}
@@ -35,7 +38,7 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   if (rest.length === 0) return input
   try {
     // literals from the wire are Int32/Double wrappers mingo cannot read ($limit, $project flags, $sum: 1)
-    const agg = new Aggregator(toPlainNumbers(rest) as any, mingoOptions({
+    const agg = new Aggregator(rewriteStages(toPlainNumbers(rest) as Document[]), mingoOptions({
       processingMode: ProcessingMode.CLONE_OFF,
       collectionResolver: resolve as any
     }))
@@ -43,4 +46,17 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   } catch (err) {
     throw asCommandError(err)
   }
+}
+
+/** Stages whose mingo behaviour differs from MongoDB's, rewritten (also inside $facet). */
+function rewriteStages (stages: Document[]): Document[] {
+  return stages.flatMap(stage => {
+    // MongoDB's $count emits nothing for no input; mingo emits { name: 0 }
+    if (typeof stage.$count === 'string') return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }]
+    if (stage.$facet !== undefined && stage.$facet !== null && typeof stage.$facet === 'object') {
+      const facets = Object.fromEntries(Object.entries(stage.$facet as Document).map(([k, p]) => [k, Array.isArray(p) ? rewriteStages(p) : p]))
+      return [{ $facet: facets }]
+    }
+    return [stage]
+  })
 }

@@ -51,24 +51,32 @@ function flatten (xs: unknown[], depth: number): unknown[] {
 export function eqTest (lhs: unknown, rhs: unknown, depth = 0): boolean {
   if (bsonEquals(lhs, rhs)) return true
   if (Array.isArray(lhs)) {
-    return lhs.some(v => bsonEquals(v, rhs)) || flatten(lhs, Math.max(depth, 1)).some(v => bsonEquals(v, rhs))
+    return lhs.some(v => bsonEquals(v, rhs)) || (depth > 0 && flatten(lhs, depth).some(v => bsonEquals(v, rhs)))
   }
   return false
 }
 
+/**
+ * The values a condition is tried against: the value itself and, for arrays, their elements (one
+ * level, plus the levels added by traversing arrays along a dotted path). Nested arrays are not opened.
+ */
+function candidates (lhs: unknown, depth: number): unknown[] {
+  if (!Array.isArray(lhs)) return [lhs]
+  return depth > 0 ? [lhs, ...lhs, ...flatten(lhs, depth)] : [lhs, ...lhs]
+}
+
 /** Range operators compare only within one type bracket, as MongoDB does. */
 function rangeTest (accept: (c: number) => boolean) {
-  return (lhs: unknown, rhs: unknown): boolean => {
+  return (lhs: unknown, rhs: unknown, depth: number): boolean => {
     const rank = typeRank(rhs)
-    const vals = Array.isArray(lhs) ? [...lhs, lhs] : [lhs]
-    for (const v of vals) {
+    for (const v of candidates(lhs, depth)) {
       if (typeRank(v) === rank && accept(compareBson(v, rhs))) return true
     }
     return false
   }
 }
 
-function inTest (values: unknown[]): (lhs: unknown) => boolean {
+function inTest (values: unknown[], depth: number): (lhs: unknown) => boolean {
   if (!Array.isArray(values)) throw new MongoCommandError(2, 'BadValue', '$in needs an array')
   const hashed = new Set<string>()
   const others: unknown[] = []
@@ -88,8 +96,8 @@ function inTest (values: unknown[]): (lhs: unknown) => boolean {
     return regexes.length > 0 && typeof v === 'string' && regexes.some(r => r.test(v))
   }
   return (lhs) => {
-    if (one(lhs)) return true
-    return Array.isArray(lhs) && flatten(lhs, 1).some(one)
+    if (lhs === undefined) return one(null)
+    return candidates(lhs, depth).some(one)
   }
 }
 
@@ -153,11 +161,11 @@ const BSON_QUERY_OPS = {
   $lt: fieldOp(rangeTest(c => c < 0)),
   $lte: fieldOp(rangeTest(c => c <= 0)),
   $in: (selector: string, value: unknown[]): Pred => {
-    const t = inTest(value)
+    const t = inTest(value, depthOf(selector))
     return (o) => t(resolve(o as AnyObj, selector, { unwrapArray: true }))
   },
   $nin: (selector: string, value: unknown[]): Pred => {
-    const t = inTest(value)
+    const t = inTest(value, depthOf(selector))
     return (o) => !t(resolve(o as AnyObj, selector, { unwrapArray: true }))
   },
   $type: fieldOp((l, r) => typeTest(l, r)),

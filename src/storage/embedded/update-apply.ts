@@ -9,7 +9,7 @@
 import { Timestamp } from 'bson'
 import { updateOne } from 'mingo/updater'
 import { arith, bitwise, zeroLike } from './bson-arith.js'
-import { bsonEquals, compareBson, isNumeric, typeRank, R_NUMBER } from './bson-order.js'
+import { bsonEquals, compareBson, isNumeric, numValue, typeRank, R_NUMBER } from './bson-order.js'
 import { cloneDoc, formatValue, getAt } from './doc-utils.js'
 import { asCommandError, normalizeFilter, plainMingoOptions } from './match.js'
 import { MongoCommandError, type Document } from './store.types.js'
@@ -150,6 +150,9 @@ function buildModifier (u: Document, old: Document, ctx: UpdateContext): { modif
       for (const [f, v] of Object.entries(fields)) put(f, new Deferred(op, cloneDoc(v)))
     } else if (op === '$pull') {
       modifier[op] = Object.fromEntries(Object.entries(fields).map(([f, v]) => [f, normalizeFilter(v)]))
+    } else if (op === '$pop') {
+      // mingo wants a JS 1 or -1; from the wire it is an Int32
+      modifier[op] = Object.fromEntries(Object.entries(fields).map(([f, v]) => [f, isNumeric(v) ? Number(numValue(v)) : v]))
     } else {
       modifier[op] = fields
     }
