@@ -20,7 +20,12 @@ import type { JournalWriter } from './journal-writer.js'
 import type { EmbeddedStore, EngineLogger, JournalRecord } from './store.types.js'
 
 /** Snapshot bytes serialised between two writes; each write yields to the event loop. */
-const SNAPSHOT_CHUNK_BYTES = 1024 * 1024
+const SNAPSHOT_CHUNK_BYTES = 256 * 1024
+/**
+ * fdatasync the snapshot every this many bytes: keeps its dirty pages few, so the journal's own fsyncs
+ * (which on ext4 can end up flushing other files' dirty data too) do not stall behind a huge flush.
+ */
+const SNAPSHOT_SYNC_EVERY_BYTES = 16 * 1024 * 1024
 
 export class Compactor {
   private running: Promise<void> | undefined
@@ -96,6 +101,7 @@ export async function writeSnapshotFile (
     let chunk = Buffer.allocUnsafe(SNAPSHOT_CHUNK_BYTES)
     let pos = 0
     let written = 0
+    let synced = 0
     const flush = async (): Promise<void> => {
       let done = 0
       while (done < pos) {
@@ -104,6 +110,10 @@ export async function writeSnapshotFile (
       }
       written += pos
       pos = 0
+      if (written - synced >= SNAPSHOT_SYNC_EVERY_BYTES) {
+        await fh.datasync()
+        synced = written
+      }
     }
     /** Frames `record` into the chunk; false when the chunk must be flushed first. */
     const add = (record: JournalRecord | SnapshotEnd): boolean => {
@@ -133,10 +143,11 @@ export async function writeSnapshotFile (
   }
 }
 
+/** Deletes snapshots and segments (with their torn-tail leftovers) of generations before `generation`. */
 async function removeOlderThan (dataDir: string, generation: number): Promise<string[]> {
   const removed: string[] = []
   for (const name of await readdir(dataDir)) {
-    const parsed = parseName(name)
+    const parsed = parseName(name.replace(/\.torn-\d+$/, ''))
     if (parsed === undefined || parsed.generation >= generation) continue
     await unlink(join(dataDir, name))
     removed.push(name)

@@ -9,8 +9,10 @@
  *   is corruption: refuse to start, naming the file and offset, rather than silently drop acked data.
  * - Only the live (newest) segment can end in a torn write: the one batch being written when the process
  *   died, never acked since its fsync did not complete. Everything from its first bad frame on is cut, the
- *   cut bytes are kept next to it as `journal-G.log.torn-OFFSET` (nothing is destroyed), and a warning
- *   names the byte counts.
+ *   cut bytes are kept next to it as `journal-G.log.torn-OFFSET` (for inspection; removed with the segment
+ *   by the next compaction), and a warning names the byte counts. This cannot tell a torn write from media
+ *   damage in the live segment's last bytes; damage further back would cut acked data, which is why the
+ *   cut bytes are kept and the warning is loud.
  * - `snapshot-*.tmp` files are compactions that did not finish; they are deleted. Files older than the
  *   newest snapshot are leftovers of a compaction that finished but crashed before cleaning up; deleted.
  */

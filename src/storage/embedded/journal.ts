@@ -4,7 +4,9 @@
  * what is trusted: journal-recovery.ts; compaction and its crash safety: journal-compaction.ts.
  */
 import { mkdir } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
 import { Compactor } from './journal-compaction.js'
+import { fsyncDir } from './journal-file.js'
 import { acquireLock } from './journal-lock.js'
 import { recover } from './journal-recovery.js'
 import { JournalWriter, type JournalStats } from './journal-writer.js'
@@ -34,7 +36,8 @@ export async function openJournaledStore (options: JournaledStoreOptions): Promi
   const { dataDir, logger } = options
   const compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES
   const started = performance.now()
-  await mkdir(dataDir, { recursive: true })
+  const created = await mkdir(dataDir, { recursive: true })
+  if (created !== undefined) await fsyncNewDirs(created, dataDir)
   const lock = await acquireLock(dataDir, logger)
 
   let writer: JournalWriter | undefined
@@ -80,5 +83,17 @@ export async function openJournaledStore (options: JournaledStoreOptions): Promi
   } catch (err) {
     await lock.release()
     throw err
+  }
+}
+
+/**
+ * mkdir -p made `created` .. `dataDir`: fsync each new directory's parent, so the data directory itself
+ * cannot vanish in a power loss after the first write was acknowledged.
+ */
+async function fsyncNewDirs (created: string, dataDir: string): Promise<void> {
+  const top = resolve(created)
+  for (let dir = resolve(dataDir); ; dir = dirname(dir)) {
+    await fsyncDir(dirname(dir))
+    if (dir === top || dir === dirname(dir)) break
   }
 }

@@ -88,6 +88,9 @@ t.test('a bad CRC or garbage at the end of the live segment is cut like a torn w
   h = await openStore(dir, logger)
   t.equal(h.store.documentCount(), 5, 'nothing acknowledged is lost to trailing zeros')
   t.match(logger.find('warn', /torn/)[0]?.obj, { offset: full.length, bytesCut: 8192 })
+  t.equal((await readdir(dir)).filter(f => f.includes('.torn-')).length, 2, 'both cut tails kept aside')
+  await h.compact()
+  t.same((await readdir(dir)).sort(), ['LOCK', journalName(2), snapshotName(2)], 'compaction removes them with their segment')
   await h.close()
 })
 
