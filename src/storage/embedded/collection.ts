@@ -3,7 +3,7 @@
  * and the index-aware read path. Changes here are synchronous and atomic per document: every index
  * check runs before anything is changed. Journaling is the Store's job.
  */
-import { compareBson, keyValue, typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
+import { typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
 import { formatValue, getAt } from './doc-utils.js'
 import { IndexKeyError, IndexTree, type IndexKey, type Rec } from './index-tree.js'
 import { compileFilter } from './match.js'
@@ -30,9 +30,7 @@ export class Collection {
 
   /** The record holding this _id, in O(log n). */
   getById (id: unknown): Rec | undefined {
-    let found: Rec | undefined
-    this.idIndex.scan([{ lo: keyValue(id), loInc: true, hi: keyValue(id), hiInc: true }], 1, rec => { found = rec; return false })
-    return found
+    return this.idIndex.getOne(id)
   }
 
   /** Insert a prepared (cloned, frozen, _id set) document. Throws MongoCommandError (11000...). */
@@ -50,7 +48,7 @@ export class Collection {
   replace (rec: Rec, doc: Document): void {
     const oldKeys = this.keysFor(rec.doc)
     const newKeys = this.keysFor(doc)
-    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[], ix.fields.length))
+    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[]))
     this.checkUnique(new Map(changed), rec.rid, doc)
     for (const [ix] of changed) ix.remove(rec, oldKeys.get(ix))
     rec.doc = doc
@@ -144,9 +142,10 @@ export class Collection {
   /** The E11000 error MongoDB reports for a duplicate key. */
   dupError (ix: IndexTree, key: IndexKey, doc: Document): MongoCommandError {
     const keyValue: Document = {}
+    const values = ix.valuesFor(doc, key)
     ix.fields.forEach((f, i) => {
       const orig = getAt(doc, f.split('.'))
-      keyValue[f] = orig !== undefined && !Array.isArray(orig) ? orig : key[i]
+      keyValue[f] = orig !== undefined && !Array.isArray(orig) ? orig : values[i]
     })
     const shown = Object.entries(keyValue).map(([k, v]) => `${k}: ${formatValue(v)}`).join(', ')
     return new MongoCommandError(11000, 'DuplicateKey',
@@ -173,11 +172,9 @@ export class Collection {
   }
 }
 
-function sameKeys (a: IndexKey[], b: IndexKey[], n: number): boolean {
+function sameKeys (a: IndexKey[], b: IndexKey[]): boolean {
   if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) {
-    for (let j = 0; j < n; j++) if (compareBson(a[i][j], b[i][j]) !== 0) return false
-  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
 }
 

@@ -1,21 +1,24 @@
 /**
- * One index of a collection: a B+tree (sorted-btree) keyed by the indexed values in BSON order plus
- * the record id as a tiebreaker, so inserts and range walks are O(log n) and walks come out in index
- * order. Values point at the record holder, whose `doc` is swapped on update.
+ * One index of a collection: a B+tree (sorted-btree) whose keys are the indexed values encoded as
+ * order-preserving strings (key-encoding.ts) plus the record id, so inserts and range walks are
+ * O(log n) string comparisons and walks come out in index order. Values point at the record holder,
+ * whose `doc` is swapped on update.
  */
 import sortedBtree from 'sorted-btree'
-import { compareBson, keyValue, MAX_BOUND, MIN_BOUND } from './bson-order.js'
+import { keyValue } from './bson-order.js'
+import { boundPosition, complement, encodeRid, encodeValue, successor, type Position } from './key-encoding.js'
 import { compileFilter } from './match.js'
 import { MongoCommandError, type Document, type IndexSpec } from './store.types.js'
 
 // sorted-btree is CommonJS: under NodeNext its default import is the module object
 const BTree = sortedBtree.default
-type Tree = InstanceType<typeof BTree<IndexKey, Rec>>
+type Tree = InstanceType<typeof BTree<string, Rec>>
 
 /** A stored document and its stable record id (kept across updates). */
 export interface Rec { rid: number; doc: Document }
 
-export type IndexKey = unknown[]
+/** An encoded key without its record id suffix. */
+export type IndexKey = string
 
 /** Bounds for one index field, in value space. */
 export interface FieldInterval { lo: unknown; loInc: boolean; hi: unknown; hiInc: boolean }
@@ -69,7 +72,7 @@ export class IndexTree {
   readonly sparse: boolean
   private readonly simple: boolean
   private readonly partial?: (d: unknown) => boolean
-  private readonly pair: [IndexKey, Rec] = [[], { rid: 0, doc: {} }]
+  private readonly pair: [string, Rec] = ['', { rid: 0, doc: {} }]
   /** True once any document produced several keys; such an index cannot provide sort order. */
   multikey = false
 
@@ -84,77 +87,75 @@ export class IndexTree {
     this.simple = spec.partialFilterExpression == null && spec.sparse !== true && this.fields.every(f => !f.includes('.'))
     this.sparse = spec.sparse === true
     if (spec.partialFilterExpression != null) this.partial = compileFilter(spec.partialFilterExpression)
-    const n = this.fields.length
-    const dirs = this.dirs
-    const d0 = dirs[0]
-    this.tree = new BTree<IndexKey, Rec>(undefined, n === 1
-      ? (a: IndexKey, b: IndexKey) => {
-          const c = compareBson(a[0], b[0])
-          if (c !== 0) return d0 < 0 ? -c : c
-          return (a[1] as number) < (b[1] as number) ? -1 : (a[1] as number) > (b[1] as number) ? 1 : 0
-        }
-      : (a: IndexKey, b: IndexKey) => {
-          for (let i = 0; i < n; i++) {
-            const c = compareBson(a[i], b[i])
-            if (c !== 0) return dirs[i] < 0 ? -c : c
-          }
-          const x = a[n] as number
-          const y = b[n] as number
-          return x < y ? -1 : x > y ? 1 : 0
-        })
+    this.tree = new BTree<string, Rec>(undefined, (a: string, b: string) => a < b ? -1 : a > b ? 1 : 0)
   }
 
   get name (): string { return this.spec.name }
   get size (): number { return this.tree.size }
 
-  /**
-   * Index keys for a document ([] when it is not indexed). Each key has a trailing record-id slot that
-   * add/remove/findConflict fill in, so the same array becomes the tree key without copying.
-   */
+  private encodeField (i: number, v: unknown): string {
+    const e = encodeValue(v)
+    return this.dirs[i] < 0 ? complement(e) : e
+  }
+
+  /** Encoded index keys (without record id) for a document; [] when the document is not indexed. */
   keysFor (doc: Document): IndexKey[] {
     if (this.simple) {
       // fast path: top-level fields, no arrays: exactly one key
-      const key: unknown[] = new Array(this.fields.length + 1)
-      key[this.fields.length] = 0
+      let key = ''
       let i = 0
       for (; i < this.fields.length; i++) {
         const v = doc[this.fields[i]]
         if (Array.isArray(v)) break
-        key[i] = v === undefined ? null : keyValue(v)
+        key += this.encodeField(i, v)
       }
       if (i === this.fields.length) return [key]
     }
     if (this.partial !== undefined && !this.partial(doc)) return []
-    const per = this.parts.map(p => pathValues(doc, p))
     // sparse: skip documents that have none of the fields (an explicit null still counts as present)
     if (this.sparse && this.parts.every(p => !hasPath(doc, p))) return []
+    const per = this.parts.map(p => pathValues(doc, p))
     if (per.filter(p => p.multi).length > 1) {
       throw new IndexKeyError(171, 'CannotIndexParallelArrays', `cannot index parallel arrays [${this.fields.join('] [')}]`)
     }
-    let keys: IndexKey[] = [[]]
-    for (const p of per) {
-      const vals = dedupe(p.values)
-      keys = vals.length === 1 ? keys.map(k => [...k, vals[0]]) : keys.flatMap(k => vals.map(v => [...k, v]))
-    }
-    for (const k of keys) k.push(0) // the record id slot
+    let keys: string[] = ['']
+    per.forEach((p, i) => {
+      const encoded = [...new Set(p.values.map(v => this.encodeField(i, v)))]
+      keys = encoded.length === 1 ? keys.map(k => k + encoded[0]) : keys.flatMap(k => encoded.map(e => k + e))
+    })
     return keys
   }
 
+  /** The indexed values of a document that produce `key` (for error messages). */
+  valuesFor (doc: Document, key: IndexKey): unknown[] {
+    const per = this.parts.map(p => pathValues(doc, p).values)
+    const walk = (i: number, acc: unknown[], enc: string): unknown[] | undefined => {
+      if (i === per.length) return enc === key ? acc : undefined
+      for (const v of per[i]) {
+        const r = walk(i + 1, [...acc, v], enc + this.encodeField(i, v))
+        if (r !== undefined) return r
+      }
+      return undefined
+    }
+    return walk(0, [], '') ?? per.map(v => v[0])
+  }
+
   add (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
-    if (!this.multikey && (keys.length > 1 || (!this.simple && this.parts.some(p => isMultiAt(rec.doc, p))) ||
-      (this.simple && this.fields.some(f => Array.isArray(rec.doc[f]))))) this.multikey = true
-    for (const k of keys) this.tree.set(setRid(k, rec.rid), rec)
+    if (!this.multikey && (keys.length > 1 || this.parts.some(p => isMultiAt(rec.doc, p)))) this.multikey = true
+    const rid = encodeRid(rec.rid)
+    for (const k of keys) this.tree.set(k + rid, rec)
   }
 
   remove (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
-    for (const k of keys) this.tree.delete(setRid(k, rec.rid))
+    const rid = encodeRid(rec.rid)
+    for (const k of keys) this.tree.delete(k + rid)
   }
 
   /** For a unique index: a record other than `selfRid` holding one of these keys. */
   findConflict (keys: IndexKey[], selfRid: number): { rec: Rec; key: IndexKey } | undefined {
     for (const k of keys) {
-      let pair = this.tree.getPairOrNextHigher(setRid(k, -Infinity), this.pair)
-      while (pair !== undefined && this.samePrefix(pair[0], k)) {
+      let pair = this.tree.getPairOrNextHigher(k, this.pair)
+      while (pair !== undefined && pair[0].startsWith(k)) {
         if (pair[1].rid !== selfRid) return { rec: pair[1], key: k }
         pair = this.tree.nextHigherPair(pair[0], this.pair)
       }
@@ -162,9 +163,11 @@ export class IndexTree {
     return undefined
   }
 
-  private samePrefix (a: IndexKey, b: IndexKey): boolean {
-    for (let i = 0; i < this.fields.length; i++) if (compareBson(a[i], b[i]) !== 0) return false
-    return true
+  /** The record whose key is exactly this one-field value (the `_id_` lookup). */
+  getOne (value: unknown): Rec | undefined {
+    const k = this.encodeField(0, value)
+    const pair = this.tree.getPairOrNextHigher(k, this.pair)
+    return pair !== undefined && pair[0].startsWith(k) && pair[0].length === k.length + 3 ? pair[1] : undefined
   }
 
   /**
@@ -173,47 +176,39 @@ export class IndexTree {
    */
   scan (intervals: FieldInterval[], dir: 1 | -1, visit: (rec: Rec) => boolean): void {
     const [low, high] = this.treeBounds(intervals)
-    const cmp = (this.tree as any)._compare as (a: IndexKey, b: IndexKey) => number
+    if (high !== undefined && low >= high) return
     if (dir === 1) {
       for (const [k, rec] of this.tree.entries(low)) {
-        if (cmp(k, high) > 0 || !visit(rec)) return
+        if ((high !== undefined && k >= high) || !visit(rec)) return
       }
     } else {
-      for (const [k, rec] of this.tree.entriesReversed(high)) {
-        if (cmp(k, low) < 0 || !visit(rec)) return
+      for (const [k, rec] of this.tree.entriesReversed(high, undefined, true)) {
+        if (k < low || !visit(rec)) return
       }
     }
   }
 
-  /** Tree-order low and high keys for the intervals, padding the unconstrained fields with sentinels. */
-  private treeBounds (intervals: FieldInterval[]): [IndexKey, IndexKey] {
-    const low: unknown[] = []
-    const high: unknown[] = []
-    let lowInc = true
-    let highInc = true
-    intervals.forEach((iv, i) => {
-      const desc = this.dirs[i] < 0
-      low.push(desc ? iv.hi : iv.lo)
-      high.push(desc ? iv.lo : iv.hi)
-      lowInc = desc ? iv.hiInc : iv.loInc
-      highInc = desc ? iv.loInc : iv.hiInc
-    })
-    for (let i = intervals.length; i < this.fields.length; i++) {
-      const desc = this.dirs[i] < 0
-      const treeMin = desc ? MAX_BOUND : MIN_BOUND
-      const treeMax = desc ? MIN_BOUND : MAX_BOUND
-      low.push(lowInc ? treeMin : treeMax)
-      high.push(highInc ? treeMax : treeMin)
-    }
-    low.push(lowInc ? -Infinity : Infinity)
-    high.push(highInc ? Infinity : -Infinity)
-    return [low, high]
+  /**
+   * The walk as a half-open string range [low, high) in tree order (high undefined: to the end).
+   * All but the last interval are points; the last may be a range; desc fields flip.
+   */
+  private treeBounds (intervals: FieldInterval[]): [string, string | undefined] {
+    let prefix = ''
+    const last = intervals.length - 1
+    for (let i = 0; i < last; i++) prefix += this.encodeField(i, intervals[i].lo)
+    if (last < 0) return ['', undefined]
+    const iv = intervals[last]
+    const desc = this.dirs[last] < 0
+    let lo = boundPosition(iv.lo, iv.loInc ? -1 : 1)
+    let hi = boundPosition(iv.hi, iv.hiInc ? 1 : -1)
+    if (desc) [lo, hi] = [flip(hi), flip(lo)]
+    const toKey = (p: Position): string | undefined => p.side < 0 ? prefix + p.prefix : successor(prefix + p.prefix)
+    return [toKey(lo) ?? '\uffff'.repeat(64), toKey(hi)]
   }
 }
 
-function setRid (k: IndexKey, rid: number): IndexKey {
-  k[k.length - 1] = rid
-  return k
+function flip (p: Position): Position {
+  return { prefix: complement(p.prefix), side: p.side < 0 ? 1 : -1 }
 }
 
 function hasPath (doc: unknown, parts: string[]): boolean {
@@ -234,12 +229,6 @@ function isMultiAt (doc: unknown, parts: string[]): boolean {
     v = (v as Document)[p]
   }
   return Array.isArray(v)
-}
-
-function dedupe (vals: unknown[]): unknown[] {
-  if (vals.length < 2) return vals
-  const sorted = [...vals].sort(compareBson)
-  return sorted.filter((v, i) => i === 0 || compareBson(v, sorted[i - 1]) !== 0)
 }
 
 /** The key-pattern direction check createIndexes applies. */

@@ -385,9 +385,9 @@ export class MemoryStore implements EmbeddedStore {
 /** A stored copy of an inserted document: _id first (generated when missing), frozen. */
 function prepareInsert (doc: Document): Document {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new MongoCommandError(2, 'BadValue', 'document to insert must be an object')
-  const copy = cloneDoc(doc)
-  const { _id: id, ...rest } = copy
-  return deepFreeze({ _id: id === undefined ? new ObjectId() : id, ...rest })
+  const out: Document = { _id: doc._id === undefined ? new ObjectId() : cloneDoc(doc._id) }
+  for (const k of Object.keys(doc)) if (k !== '_id') out[k] = cloneDoc(doc[k])
+  return deepFreeze(out)
 }
 
 // distinct reports original values (not index-normalised numbers), arrays unwound one level
