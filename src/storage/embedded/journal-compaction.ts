@@ -19,6 +19,8 @@ import { fsyncDir } from './journal-file.js'
 import type { JournalWriter } from './journal-writer.js'
 import type { EmbeddedStore, EngineLogger, JournalRecord } from './store.types.js'
 
+/** After a failed compaction, automatic ones wait this long (each attempt may start a segment). */
+const RETRY_AFTER_MS = 60_000
 /** Snapshot bytes serialised between two writes; each write yields to the event loop. */
 const SNAPSHOT_CHUNK_BYTES = 256 * 1024
 /**
@@ -30,6 +32,7 @@ const SNAPSHOT_SYNC_EVERY_BYTES = 16 * 1024 * 1024
 export class Compactor {
   private running: Promise<void> | undefined
   private stopped = false
+  private retryAt = 0
 
   constructor (
     private readonly dataDir: string,
@@ -44,10 +47,10 @@ export class Compactor {
   /** Starts a compaction if the live segment has outgrown both thresholds and none is running. */
   maybeStart (): void {
     const size = this.writer.stats.segmentBytes
-    if (size > this.compactAfterBytes && size > this.snapshotBytes) this.start()
+    if (size > this.compactAfterBytes && size > this.snapshotBytes && Date.now() >= this.retryAt) this.start()
   }
 
-  /** Compacts now (after any running compaction); resolves when done. Failures are logged, not thrown. */
+  /** Compacts now (after any running compaction, ignoring thresholds and retry delay); resolves when done. Failures are logged, not thrown. */
   async compactNow (): Promise<void> {
     while (this.running !== undefined) await this.running
     this.start()
@@ -85,6 +88,9 @@ export class Compactor {
         'journal compacted')
     } catch (err) {
       await unlink(tmpPath).catch(() => {})
+      // The rotation may still be queued: the next compaction must see its outcome (the live generation).
+      await rotated.catch(() => {})
+      this.retryAt = Date.now() + RETRY_AFTER_MS
       this.logger.error({ err, snapshot: name }, 'journal compaction failed; the journal keeps growing until the next attempt')
     }
   }

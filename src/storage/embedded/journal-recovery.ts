@@ -16,7 +16,7 @@
  * - `snapshot-*.tmp` files are compactions that did not finish; they are deleted. Files older than the
  *   newest snapshot are leftovers of a compaction that finished but crashed before cleaning up; deleted.
  */
-import { open, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises'
+import { open, readdir, rm, unlink, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Document } from 'bson'
 import {
@@ -44,7 +44,7 @@ export async function recover (dataDir: string, store: EmbeddedStore, logger: En
   for (const name of await readdir(dataDir)) {
     if (/^snapshot-\d+\.bson\.tmp$/.test(name)) {
       logger.warn({ file: name }, 'removing unfinished snapshot from an interrupted compaction')
-      await unlink(join(dataDir, name))
+      await rm(join(dataDir, name), { recursive: true, force: true })
       continue
     }
     const parsed = parseName(name)

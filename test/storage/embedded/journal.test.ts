@@ -4,10 +4,11 @@
  */
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { readdir, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Binary, Decimal128, Double, Int32, Long, ObjectId, Timestamp, UUID } from 'bson'
 import { DataDirLockedError } from '../../../src/storage/embedded/journal.js'
+import { journalName, snapshotName } from '../../../src/storage/embedded/journal-format.js'
 import type { EmbeddedStore } from '../../../src/storage/embedded/store.types.js'
 import { captureLogger, dump, openStore, tempDir } from '../../fixtures/journal-test-kit.js'
 
@@ -167,4 +168,55 @@ t.test('the data directory lock', async t => {
   const again = await openStore(dir)
   await again.close()
   t.same(await readdir(dir), ['journal-000001.log'])
+})
+
+t.test('a failed compaction is logged, writes go on, and nothing is lost', async t => {
+  const dir = await tempDir(t)
+  const logger = captureLogger()
+  const h = await openStore(dir, logger)
+  await workload(h.store, 50)
+  await h.store.insert('app', 'big', [{ _id: 1, blob: 'b'.repeat(300 * 1024) }], true) // larger than a snapshot chunk
+
+  // The snapshot cannot be written: its temp name is taken by a directory.
+  await mkdir(join(dir, `${snapshotName(2)}.tmp`))
+  await h.compact()
+  t.equal(logger.find('error', /compaction failed/).length, 1)
+  await h.store.insert('app', 'messages', [{ _id: 'after-failed-snapshot' }], true)
+
+  // The next segment cannot be created: its name is taken.
+  await mkdir(join(dir, journalName(3)))
+  await h.compact()
+  t.equal(logger.find('error', /could not start a new journal segment/).length, 1)
+  t.equal(logger.find('error', /compaction failed/).length, 2)
+  await h.store.insert('app', 'messages', [{ _id: 'after-failed-rotation' }], true)
+  t.equal(h.stats().generation, 2, 'appends continue in the current segment')
+  t.equal(h.stats().compactions, 0)
+  const expected = dump(h.store)
+  await h.close()
+  await rm(join(dir, journalName(3)), { recursive: true })
+
+  const reopened = await openStore(dir)
+  t.ok(dump(reopened.store).equals(expected), 'all data, from both segments')
+  await reopened.compact()
+  t.same((await readdir(dir)).sort(), ['LOCK', journalName(3), snapshotName(3)], 'a later compaction succeeds and cleans up')
+  await reopened.close()
+  const last = await openStore(dir)
+  t.ok(dump(last.store).equals(expected))
+  await last.close()
+})
+
+t.test('after a failed automatic compaction, the next attempt waits instead of retrying on every write', async t => {
+  const dir = await tempDir(t)
+  const logger = captureLogger()
+  const h = await openStore(dir, logger, 2048)
+  await mkdir(join(dir, `${snapshotName(2)}.tmp`))
+  for (let i = 0; i < 60; i++) await h.store.insert('app', 'c', [{ _id: i, body: 'x'.repeat(200) }], true)
+  await h.close()
+  t.equal(logger.find('error', /compaction failed/).length, 1, 'one failed attempt')
+  t.equal(h.stats().compactions, 0)
+  t.ok(h.stats().segmentBytes > 2048, 'although the live segment is past the threshold again')
+  t.same((await readdir(dir)).filter(f => f.startsWith('journal-')).sort(), [journalName(1), journalName(2)])
+  const reopened = await openStore(dir)
+  t.equal(reopened.store.documentCount(), 60)
+  await reopened.close()
 })
