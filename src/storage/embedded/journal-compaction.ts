@@ -73,10 +73,10 @@ export class Compactor {
     const generation = this.writer.generation + 1
     const rotated = this.writer.rotate(generation)
     rotated.catch(() => {}) // awaited below; this only keeps an early failure from being "unhandled"
-    const records = this.store.snapshot() // same tick as rotate: see step 1
     const name = snapshotName(generation)
     const tmpPath = join(this.dataDir, `${name}.tmp`)
     try {
+      const records = this.store.snapshot() // same tick as rotate: see step 1
       const { bytes, count } = await writeSnapshotFile(tmpPath, generation, records)
       await rotated
       await rename(tmpPath, join(this.dataDir, name))

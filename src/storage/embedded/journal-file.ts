@@ -74,6 +74,7 @@ export async function readFrames (
       try {
         onRecord(decoded.record, pos)
       } catch (err) {
+        if (err instanceof JournalCorruptionError) throw err
         throw new Error(`${basename(path)} at byte offset ${pos}: ${(err as Error).message}`, { cause: err })
       }
       frames++

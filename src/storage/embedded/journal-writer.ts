@@ -105,30 +105,37 @@ export class JournalWriter {
   }
 
   private async run (): Promise<void> {
-    while (this.queue.length > 0) {
-      if (this.failure !== undefined) {
-        for (const item of this.queue.splice(0)) item.reject(this.failedError())
-        break
-      }
-      const head = this.queue[0]
-      if (head.kind === 'rotate') {
-        this.queue.shift()
-        await this.doRotate(head)
-        continue
-      }
-      const batch: DataItem[] = []
-      let bytes = 0
+    try {
       while (this.queue.length > 0) {
-        const item = this.queue[0]
-        if (item.kind !== 'data' || (batch.length > 0 && bytes + item.bytes.length > MAX_BATCH_BYTES)) break
-        this.queue.shift()
-        batch.push(item)
-        bytes += item.bytes.length
+        if (this.failure !== undefined) {
+          for (const item of this.queue.splice(0)) item.reject(this.failedError())
+          break
+        }
+        const head = this.queue[0]
+        if (head.kind === 'rotate') {
+          this.queue.shift()
+          await this.doRotate(head)
+          continue
+        }
+        // Everything queued up to the next rotation (or the batch size cap) goes out in one write
+        let end = 1
+        let bytes = head.bytes.length
+        for (; end < this.queue.length; end++) {
+          const item = this.queue[end]
+          if (item.kind !== 'data' || bytes + item.bytes.length > MAX_BATCH_BYTES) break
+          bytes += item.bytes.length
+        }
+        await this.writeBatch(this.queue.splice(0, end) as DataItem[], bytes)
       }
-      await this.writeBatch(batch, bytes)
+    } catch (err) {
+      // Not expected (write errors are handled in writeBatch); never leave appends hanging
+      this.failure ??= err as Error
+      this.logger.error({ err }, 'journal writer failed')
+      for (const item of this.queue.splice(0)) item.reject(this.failedError())
+    } finally {
+      this.running = false
+      for (const resolve of this.idle.splice(0)) resolve()
     }
-    this.running = false
-    for (const resolve of this.idle.splice(0)) resolve()
   }
 
   private async writeBatch (batch: DataItem[], bytes: number): Promise<void> {
