@@ -252,6 +252,14 @@ export function plainMingoOptions (extra: Partial<Options> = {}): Partial<Option
   return { context: MINGO_CONTEXT, useStrictMode: true, scriptEnabled: true, ...extra }
 }
 
+// the updater copies its whole Context on every call: give operator updates one with only query operators
+const UPDATE_CONTEXT = Context.init({ query: { ...queryOps, ...BSON_QUERY_OPS } as any })
+
+/** Options for mingo's updater with operator documents (pipelines need plainMingoOptions). */
+export function updateMingoOptions (): Partial<Options> {
+  return { context: UPDATE_CONTEXT, useStrictMode: true, scriptEnabled: true }
+}
+
 /** BSONRegExp (from the wire) becomes a RegExp; MongoDB's x flag has no JS equivalent and is dropped. */
 export function normalizeFilter (v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v

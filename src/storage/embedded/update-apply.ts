@@ -11,7 +11,7 @@ import { updateOne } from 'mingo/updater'
 import { arith, bitwise, zeroLike } from './bson-arith.js'
 import { bsonEquals, compareBson, isNumeric, numValue, typeRank, R_NUMBER } from './bson-order.js'
 import { cloneDoc, formatValue, getAt } from './doc-utils.js'
-import { asCommandError, normalizeFilter, plainMingoOptions } from './match.js'
+import { asCommandError, normalizeFilter, plainMingoOptions, updateMingoOptions } from './match.js'
 import { MongoCommandError, type Document } from './store.types.js'
 
 export interface UpdateContext {
@@ -79,12 +79,12 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
   const { modifier, newId } = buildModifier(u, old, ctx)
   const positional = Object.values(modifier).some(m => Object.keys(m as Document).some(k => /\.\$(\.|$)/.test(k)))
   if (positional && ctx.filter == null) fail(2, 'BadValue', 'The positional operator did not find the match needed from the query.')
-  if (Object.keys(modifier).length > 0) {
+  if (!applyTopLevel(work, modifier) && Object.keys(modifier).length > 0) {
     try {
       updateOne([work], positional ? normalizeFilter(ctx.filter) as Document : {}, modifier as any, {
         arrayFilters: ctx.arrayFilters?.map(f => normalizeFilter(f) as Document),
         cloneMode: 'none'
-      }, plainMingoOptions())
+      }, updateMingoOptions())
     } catch (err) {
       throw mapUpdateError(err)
     }
@@ -92,6 +92,24 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
   resolveDeferred(work, old, [])
   if (newId !== undefined) return { _id: newId, ...withoutId(work) }
   return work
+}
+
+/**
+ * Fast path for the common update: $set/$unset of top-level fields only (deferred operators included).
+ * Returns false, untouched, when anything needs mingo's path handling.
+ */
+function applyTopLevel (work: Document, modifier: Document): boolean {
+  for (const [op, fields] of Object.entries(modifier)) {
+    if (op !== '$set' && op !== '$unset') return false
+    for (const f of Object.keys(fields as Document)) if (f.includes('.') || f.startsWith('$')) return false
+  }
+  const set = (modifier.$set ?? {}) as Document
+  for (const f of Object.keys((modifier.$unset ?? {}) as Document)) {
+    if (f in set) fail(40, 'ConflictingUpdateOperators', `Updating the path '${f}' would create a conflict at '${f}'`)
+    delete work[f]
+  }
+  for (const [f, v] of Object.entries(set)) work[f] = v
+  return true
 }
 
 function withoutId (d: Document): Document {
