@@ -50,7 +50,10 @@ export class Compactor {
     if (size > this.compactAfterBytes && size > this.snapshotBytes && Date.now() >= this.retryAt) this.start()
   }
 
-  /** Compacts now (after any running compaction, ignoring thresholds and retry delay); resolves when done. Failures are logged, not thrown. */
+  /**
+   * Compacts now (after any running compaction, ignoring thresholds and retry delay); resolves when done.
+   * Failures are logged, not thrown.
+   */
   async compactNow (): Promise<void> {
     while (this.running !== undefined) await this.running
     this.start()

@@ -144,11 +144,14 @@ export function checkFrameHeader (buf: Buffer, pos: number, fileOffset: number, 
  * it is bad. Decodes in place (no copy), except payloads holding Binary values: bson keeps those as views
  * of the buffer decoded, which would pin the whole read chunk in memory for the document's lifetime.
  */
-export function decodePayload (buf: Buffer, start: number, length: number, expectedCrc: number): { record: Document } | { reason: string } {
+export function decodePayload (
+  buf: Buffer, start: number, length: number, expectedCrc: number
+): { record: Document } | { reason: string } {
   const payload = buf.subarray(start, start + length)
   const actual = crc32(payload)
   if (actual !== expectedCrc) return { reason: `CRC mismatch (stored ${hex(expectedCrc)}, computed ${hex(actual)})` }
-  if (buf.readInt32LE(start) !== length) return { reason: `BSON length ${buf.readInt32LE(start)} differs from frame length ${length}` }
+  const bsonLength = buf.readInt32LE(start)
+  if (bsonLength !== length) return { reason: `BSON length ${bsonLength} differs from frame length ${length}` }
   try {
     if (mayHoldBinary(buf, start, start + length)) {
       const own = new Uint8Array(length) // exact-size, unpooled: pins nothing else

@@ -88,7 +88,8 @@ export async function recover (dataDir: string, store: EmbeddedStore, logger: En
     }
     if (end === undefined) throw new JournalCorruptionError(name, result.goodEnd, 'snapshot has no end marker')
     if (Number(end.records) !== result.frames - 1) {
-      throw new JournalCorruptionError(name, result.goodEnd, `end marker counts ${Number(end.records)} records, file holds ${result.frames - 1}`)
+      throw new JournalCorruptionError(name, result.goodEnd,
+        `end marker counts ${Number(end.records)} records, file holds ${result.frames - 1}`)
     }
     snapshotBytes = result.fileSize
   }

@@ -43,8 +43,10 @@ function crashRound (dataDir: string, firstIndex: number, killAfter: number, com
       if (acked.size === killAfter) child.kill('SIGKILL')
     })
     lines.on('close', () => { stdoutDone = true; finish() })
+    // A writer that stalls must not outlive the test: the round then fails on the ack count.
+    const stall = setTimeout(() => child.kill('SIGKILL'), 90_000)
     child.on('error', reject)
-    child.on('exit', (code, signal) => { exit = { code, signal }; finish() })
+    child.on('exit', (code, signal) => { clearTimeout(stall); exit = { code, signal }; finish() })
   })
 }
 
