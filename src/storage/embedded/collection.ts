@@ -100,12 +100,19 @@ export class Collection {
     const { filter, sort, hint } = query
     const skip = Math.max(0, query.skip ?? 0)
     const limit = Math.abs(query.limit ?? 0)
+    const byId = idPoint(filter, sort, hint)
+    if (byId !== undefined) {
+      // the most common query of all, answered without planning: { _id: <value> }
+      const rec = this.getById(byId)
+      if (stats !== undefined) Object.assign(stats, { index: '_id_', examined: rec === undefined ? 0 : 1, sortedByIndex: false })
+      return rec === undefined || skip > 0 ? [] : [rec]
+    }
     const pred = compileFilter(filter)
-    const natural = sort != null && '$natural' in sort
-    const plan = natural ? undefined : choosePlan([...this.indexes.values()], filter, sort, hint)
-    if (hint != null && plan === undefined && !natural && typeof hint === 'string' && !this.indexes.has(hint)) {
+    const natural = (sort != null && '$natural' in sort) || (hint != null && typeof hint === 'object' && '$natural' in hint)
+    if (hint != null && !natural && !this.hasIndex(hint)) {
       throw new MongoCommandError(2, 'BadValue', 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index')
     }
+    const plan = natural ? undefined : choosePlan([...this.indexes.values()], filter, sort, hint)
     const hasSort = sort != null && Object.keys(sort).length > 0 && !natural
     const want = limit > 0 && (!hasSort || plan?.sorted === true) ? skip + limit : Infinity
     const out: Rec[] = []
@@ -139,6 +146,12 @@ export class Collection {
     return limit > 0 ? sorted.slice(skip, skip + limit) : sorted.slice(skip)
   }
 
+  private hasIndex (hint: Document | string): boolean {
+    if (typeof hint === 'string') return this.indexes.has(hint)
+    const keys = Object.keys(hint)
+    return [...this.indexes.values()].some(ix => ix.fields.length === keys.length && keys.every((k, i) => k === ix.fields[i]))
+  }
+
   /** The E11000 error MongoDB reports for a duplicate key. */
   dupError (ix: IndexTree, key: IndexKey, doc: Document): MongoCommandError {
     const keyValue: Document = {}
@@ -170,6 +183,21 @@ export class Collection {
       if (c !== undefined) throw this.dupError(ix, c.key, doc)
     }
   }
+}
+
+/** The _id of a `{ _id: <plain value> }` filter with no sort or hint, else undefined. */
+function idPoint (filter: Document | undefined, sort: Document | undefined, hint: unknown): unknown {
+  if (filter == null || hint != null || (sort != null && Object.keys(sort).length > 0)) return undefined
+  const keys = Object.keys(filter)
+  if (keys.length !== 1 || keys[0] !== '_id') return undefined
+  const v = filter._id
+  if (v === null || v === undefined) return undefined
+  if (typeof v === 'object') {
+    const bt = (v as Document)._bsontype
+    // operator documents, subdocuments, arrays and regexes take the general path
+    if (bt === undefined || bt === 'BSONRegExp') return undefined
+  }
+  return v
 }
 
 function sameKeys (a: IndexKey[], b: IndexKey[]): boolean {
