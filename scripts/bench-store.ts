@@ -152,8 +152,10 @@ async function main (): Promise<void> {
       restartMs = ms(restartStart)
       conn = await mongoose.createConnection(server.url, { dbName }).asPromise()
       Message = conn.model('BenchMessage', schema, 'messages')
-      // The count command (metadata count), then spot checks that real documents came back.
+      // Both the count command (metadata) and a real scan must see every document.
       countAfter = await Message.estimatedDocumentCount()
+      const scanned = await Message.countDocuments()
+      if (scanned !== countAfter) throw new Error(`after restart countDocuments is ${scanned}, count is ${countAfter}`)
       const sample = await Message.find({ conversationId: convIds[0] }).sort({ seq: -1 }).limit(1).lean()
       if (sample[0]?.seq !== maxSeq && MESSAGES % CONVERSATIONS === 0) throw new Error(`after restart, latest seq is ${sample[0]?.seq}, expected ${maxSeq}`)
     } else {
