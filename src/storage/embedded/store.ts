@@ -4,17 +4,17 @@
  * resolves. Reads return the stored frozen documents (or projected copies), never something whose
  * mutation could change the store.
  */
-import { ObjectId } from 'bson'
 import { runAggregate } from './aggregate.js'
-import { compareBson, hashKey } from './bson-order.js'
+import { compareBson } from './bson-order.js'
 import { Collection, type ScanStats } from './collection.js'
-import { cloneDoc, deepFreeze, exactEqual } from './doc-utils.js'
-import { pathValues, validateKeyPattern } from './index-tree.js'
+import { cloneDoc, deepFreeze } from './doc-utils.js'
+import { validateKeyPattern } from './index-tree.js'
 import { asCommandError, compileFilter } from './match.js'
 import { compileProjection } from './projection.js'
 import { catalogSnapshot, checkNamespace, indexConflict, specFromRequest } from './store-catalog.js'
-import { applyUpdate, validateUpdate } from './update-apply.js'
-import { buildUpsertDoc } from './upsert-seed.js'
+import {
+  distinctValues, findAndModifyInMemory, prepareInsert, toWriteError, updateStatement, type Namespaces
+} from './store-writes.js'
 import {
   MongoCommandError,
   type CollectionInfo, type DeleteResult, type DeleteStatement, type Document, type Durability, type EmbeddedStore,
@@ -30,6 +30,10 @@ export interface MemoryStoreOptions {
 export class MemoryStore implements EmbeddedStore {
   private readonly dbs = new Map<string, Map<string, Collection>>()
   private readonly durability?: Durability
+  private readonly namespaces: Namespaces = {
+    get: (db, coll) => this.get(db, coll),
+    ensure: (db, coll, records) => this.ensure(db, coll, records)
+  }
 
   constructor (options: MemoryStoreOptions = {}) {
     this.durability = options.durability
@@ -169,7 +173,7 @@ export class MemoryStore implements EmbeddedStore {
     for (let i = 0; i < updates.length; i++) {
       const st = updates[i]
       try {
-        this.updateOne(db, coll, st, i, result, records)
+        updateStatement(this.namespaces, db, coll, st, i, result, records)
       } catch (err) {
         result.writeErrors.push(toWriteError(i, err))
         if (ordered) break
@@ -177,31 +181,6 @@ export class MemoryStore implements EmbeddedStore {
     }
     await this.commit(records)
     return result
-  }
-
-  private updateOne (db: string, coll: string, st: UpdateStatement, index: number, result: UpdateResult, records: JournalRecord[]): void {
-    validateUpdate(st.u)
-    const existing = this.get(db, coll)
-    const recs = existing?.findRecs({ filter: st.q, limit: st.multi === true ? 0 : 1, hint: st.hint }) ?? []
-    if (recs.length === 0) {
-      if (st.upsert !== true) return
-      const doc = deepFreeze(buildUpsertDoc(st.q, st.u, st.arrayFilters))
-      this.ensure(db, coll, records).insert(doc)
-      records.push({ t: 'put', db, coll, doc })
-      result.n++
-      result.upserted.push({ index, _id: doc._id })
-      return
-    }
-    const c = existing as Collection
-    for (const rec of recs) {
-      const next = applyUpdate(rec.doc, st.u, { filter: st.q, arrayFilters: st.arrayFilters })
-      if (exactEqual(next, rec.doc)) { result.n++; continue }
-      const doc = deepFreeze(next)
-      c.replace(rec, doc)
-      records.push({ t: 'put', db, coll, doc })
-      result.n++
-      result.nModified++
-    }
   }
 
   async delete (db: string, coll: string, deletes: DeleteStatement[], ordered: boolean): Promise<DeleteResult> {
@@ -233,35 +212,9 @@ export class MemoryStore implements EmbeddedStore {
       throw new MongoCommandError(9, 'FailedToParse', remove ? 'Cannot specify both an update and remove=true' : 'Either an update or remove=true must be specified')
     }
     if (remove && (args.upsert === true || args.new === true)) throw new MongoCommandError(9, 'FailedToParse', 'Cannot specify both upsert=true and remove=true')
-    const project = compileProjection(args.fields, args.query)
-    const out = (d: Document | null): Document | null => d === null || project === undefined ? d : project(d)
     const records: JournalRecord[] = []
     try {
-      if (!remove) validateUpdate(args.update)
-      const c = this.get(db, coll)
-      const rec = c?.findRecs({ filter: args.query, sort: args.sort, limit: 1 })[0]
-      if (rec === undefined) {
-        if (remove || args.upsert !== true) return { value: null, lastErrorObject: remove ? { n: 0 } : { n: 0, updatedExisting: false } }
-        const doc = deepFreeze(buildUpsertDoc(args.query, args.update as Document, args.arrayFilters))
-        this.ensure(db, coll, records).insert(doc)
-        records.push({ t: 'put', db, coll, doc })
-        return { value: args.new === true ? out(doc) : null, lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id } }
-      }
-      const col = c as Collection
-      const old = rec.doc
-      if (remove) {
-        col.remove(rec)
-        records.push({ t: 'del', db, coll, id: old._id })
-        return { value: out(old), lastErrorObject: { n: 1 } }
-      }
-      const next = applyUpdate(old, args.update as Document, { filter: args.query, arrayFilters: args.arrayFilters })
-      let doc = old
-      if (!exactEqual(next, old)) {
-        doc = deepFreeze(next)
-        col.replace(rec, doc)
-        records.push({ t: 'put', db, coll, doc })
-      }
-      return { value: out(args.new === true ? doc : old), lastErrorObject: { n: 1, updatedExisting: true } }
+      return findAndModifyInMemory(this.namespaces, db, coll, args, records)
     } catch (err) {
       throw asCommandError(err)
     } finally {
@@ -309,21 +262,7 @@ export class MemoryStore implements EmbeddedStore {
   distinct (db: string, coll: string, key: string, query?: Document): unknown[] {
     const c = this.get(db, coll)
     if (c === undefined) return []
-    const seen = new Set<string>()
-    const others: unknown[] = []
-    const parts = key.split('.')
-    for (const rec of c.findRecs({ filter: query })) {
-      const { values } = pathValues(rec.doc, parts)
-      for (const v of rawValues(rec.doc, parts, values)) {
-        const h = hashKey(v)
-        if (h !== undefined) {
-          if (seen.has(h)) continue
-          seen.add(h)
-          others.push(v)
-        } else if (!others.some(o => compareBson(o, v) === 0)) others.push(v)
-      }
-    }
-    return others.sort(compareBson)
+    return distinctValues(c, key, query)
   }
 
   // ---- journal support ----
@@ -380,34 +319,4 @@ export class MemoryStore implements EmbeddedStore {
   private async commit (records: JournalRecord[]): Promise<void> {
     if (records.length > 0 && this.durability !== undefined) await this.durability.append(records)
   }
-}
-
-/** A stored copy of an inserted document: _id first (generated when missing), frozen. */
-function prepareInsert (doc: Document): Document {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new MongoCommandError(2, 'BadValue', 'document to insert must be an object')
-  const out: Document = { _id: doc._id === undefined ? new ObjectId() : cloneDoc(doc._id) }
-  for (const k of Object.keys(doc)) if (k !== '_id') out[k] = cloneDoc(doc[k])
-  return deepFreeze(out)
-}
-
-// distinct reports original values (not index-normalised numbers), arrays unwound one level
-function rawValues (doc: Document, parts: string[], fallback: unknown[]): unknown[] {
-  let cur: unknown[] = [doc]
-  for (const p of parts) {
-    const next: unknown[] = []
-    for (const v of cur) {
-      if (Array.isArray(v)) { for (const e of v) if (e !== null && typeof e === 'object') next.push((e as Document)[p]) } else if (v !== null && typeof v === 'object') next.push((v as Document)[p])
-    }
-    cur = next
-  }
-  const out = cur.flatMap(v => Array.isArray(v) ? v : [v]).filter(v => v !== undefined)
-  return out.length > 0 || fallback.length === 0 ? out : []
-}
-
-function toWriteError (index: number, err: unknown): WriteError {
-  const e = asCommandError(err)
-  const we: WriteError = { index, code: e.code, errmsg: e.message }
-  if (e.extra.keyPattern !== undefined) we.keyPattern = e.extra.keyPattern
-  if (e.extra.keyValue !== undefined) we.keyValue = e.extra.keyValue
-  return we
 }
