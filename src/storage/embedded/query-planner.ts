@@ -166,13 +166,18 @@ function planFor (index: IndexTree, conds: Map<string, FieldCond>, sort: Array<[
     }
     break
   }
+  // an empty $in list matches nothing: a plan with no intervals walks nothing
+  if (combos.length === 0) return { index, intervals: [], dir: 1, sorted: true }
   const used = combos[0].length
+  // a sparse index lacks the documents without its fields: usable only when the bounds exclude them
+  if (used === 0 && index.sparse) return undefined
   const dir = sortDirection(index, sort, pinned)
   if (used === 0 && dir === 0) return undefined
   return { index, intervals: combos, dir: dir === 0 ? 1 : dir, sorted: sort.length > 0 && dir !== 0 }
 }
 
 function scoreOf (index: IndexTree, plan: Plan, conds: Map<string, FieldCond>): number {
+  if (plan.intervals.length === 0) return 1000
   let score = 0
   const first = plan.intervals[0]
   first.forEach((iv, i) => {

@@ -26,6 +26,7 @@ function randomDoc (i: number): Document {
   const kind = pick(kinds)
   if (kind !== undefined) d.kind = kind
   if (rand() < 0.3) d.tags = Array.from({ length: Math.floor(rand() * 3) }, () => pick(['x', 'y', 'z']))
+  if (rand() < 0.5) d.opt = pick([null, 1, 2, 'q', new Int32(3)])
   return d
 }
 
@@ -33,7 +34,8 @@ const INDEXES = [
   { key: { conv: 1, seq: 1 }, name: 'conv_1_seq_1' },
   { key: { kind: 1, score: -1 }, name: 'kind_1_score_-1' },
   { key: { tags: 1 }, name: 'tags_1' },
-  { key: { seq: -1 }, name: 'seq_-1' }
+  { key: { seq: -1 }, name: 'seq_-1' },
+  { key: { opt: 1 }, name: 'opt_1', sparse: true }
 ]
 
 const indexed = new MemoryStore()
@@ -62,14 +64,16 @@ function randomRange (): Document {
 
 function randomQuery (): Document {
   const filter: Document = {}
-  const shape = Math.floor(rand() * 6)
+  const shape = Math.floor(rand() * 8)
   if (shape === 0) { filter.conv = pick(convs); if (rand() < 0.7) filter.seq = randomRange() }
   if (shape === 1) filter.conv = { $in: [pick(convs), pick(convs)] }
   if (shape === 2) { filter.kind = pick(['a', 'b', 'c', null]); if (rand() < 0.5) filter.score = randomRange() }
   if (shape === 3) filter.tags = rand() < 0.5 ? pick(['x', 'y', 'z']) : { $in: ['x', 'z'] }
   if (shape === 4) filter.seq = randomRange()
   if (shape === 5) filter.$and = [{ conv: pick(convs) }, { seq: { $gte: 10 } }]
-  const sort = pick<Document | undefined>([undefined, { seq: 1 }, { seq: -1 }, { score: -1 }, { conv: 1, seq: 1 }, { conv: -1, seq: -1 }, { score: 1, seq: -1 }])
+  if (shape === 6) filter.opt = pick([null, 1, 'q', { $gte: 2 }, { $in: [null, 2] }, { $exists: false }])
+  if (shape === 7) filter.conv = { $in: rand() < 0.5 ? [] : convs.slice(0, 3) }
+  const sort = pick<Document | undefined>([undefined, { seq: 1 }, { seq: -1 }, { score: -1 }, { conv: 1, seq: 1 }, { conv: -1, seq: -1 }, { score: 1, seq: -1 }, { opt: -1 }])
   const limit = pick([0, 0, 1, 5, 20])
   const skip = pick([0, 0, 3])
   return { filter, sort, limit, skip }
@@ -80,7 +84,7 @@ function sortKey (d: Document, sort: Document | undefined): unknown[] {
 }
 
 t.test('random queries: indexed results equal full-scan results', async t => {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 600; i++) {
     const q = randomQuery()
     const got = indexed.find('db', 'c', q)
     const want = plain.find('db', 'c', q)
