@@ -91,6 +91,9 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
   }
   resolveDeferred(work, old, [])
   if (newId !== undefined) return { _id: newId, ...withoutId(work) }
+  if (ctx.isInsert !== true && !bsonEquals(work._id, old._id)) {
+    fail(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'")
+  }
   return work
 }
 
@@ -101,7 +104,7 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
 function applyTopLevel (work: Document, modifier: Document): boolean {
   for (const [op, fields] of Object.entries(modifier)) {
     if (op !== '$set' && op !== '$unset') return false
-    for (const f of Object.keys(fields as Document)) if (f.includes('.') || f.startsWith('$')) return false
+    for (const f of Object.keys(fields as Document)) if (f.includes('.') || f.startsWith('$') || f === '_id') return false
   }
   const set = (modifier.$set ?? {}) as Document
   for (const f of Object.keys((modifier.$unset ?? {}) as Document)) {

@@ -114,6 +114,10 @@ t.test('replacement documents keep _id; changing _id is ImmutableField (66)', as
   t.equal(r.writeErrors[0].code, 66)
   const r2 = await s.update('db', 'c', [{ q: { _id: 1 }, u: { $set: { _id: 5 } } }], true)
   t.equal(r2.writeErrors[0].code, 66)
+  for (const u of [{ $unset: { _id: '' } }, { $inc: { _id: 1 } }, { $rename: { _id: 'x' } }, { $set: { '_id.a': 1 } }]) {
+    const bad = await s.update('db', 'c', [{ q: { _id: 1 }, u }], true)
+    t.equal(bad.writeErrors[0]?.code, 66, JSON.stringify(u))
+  }
   const r3 = await s.update('db', 'c', [{ q: { _id: 1 }, u: { $set: { _id: 1, d: 4 } } }], true)
   t.same(r3.writeErrors, [], 'setting _id to its own value is allowed')
   t.same(one(s), { _id: 1, c: 3, d: 4 })
