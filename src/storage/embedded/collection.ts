@@ -37,22 +37,47 @@ export class Collection {
   insert (doc: Document): Rec {
     validateId(doc._id)
     const keys = this.keysFor(doc)
-    this.checkUnique(keys, -1, doc)
-    const rec: Rec = { rid: this.nextRid++, doc }
+    const rec: Rec = { rid: this.nextRid, doc }
+    this.addAll(rec, keys, doc)
+    this.nextRid++
     this.records.set(rec.rid, rec)
-    for (const [ix, k] of keys) ix.add(rec, k)
     return rec
   }
 
-  /** Swap a record's document for a new version, keeping indexes right. Checks first, then changes. */
+  /** Swap a record's document for a new version, keeping indexes right; all or nothing. */
   replace (rec: Rec, doc: Document): void {
     const oldKeys = this.keysFor(rec.doc)
     const newKeys = this.keysFor(doc)
-    const changed = [...newKeys].filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[]))
-    this.checkUnique(new Map(changed), rec.rid, doc)
+    const changed = newKeys.filter(([ix, k]) => !sameKeys(k, oldKeys.get(ix) as IndexKey[]))
     for (const [ix] of changed) ix.remove(rec, oldKeys.get(ix))
+    const oldDoc = rec.doc
     rec.doc = doc
-    for (const [ix, k] of changed) ix.add(rec, k)
+    try {
+      this.addAll(rec, changed, doc)
+    } catch (err) {
+      // put the old version back exactly as it was
+      rec.doc = oldDoc
+      for (const [ix] of changed) ix.add(rec, oldKeys.get(ix))
+      throw err
+    }
+  }
+
+  /**
+   * Add a record's keys to the given indexes, unique ones first; on a duplicate key nothing stays
+   * added and the E11000 error is thrown.
+   */
+  private addAll (rec: Rec, keys: Array<[IndexTree, IndexKey[]]>, doc: Document): void {
+    const done: Array<[IndexTree, IndexKey[]]> = []
+    for (const [ix, k] of keys) {
+      if (!ix.unique) continue
+      const clash = ix.tryAdd(rec, k)
+      if (clash !== undefined) {
+        for (const [d, dk] of done) d.remove(rec, dk)
+        throw this.dupError(ix, clash, doc)
+      }
+      done.push([ix, k])
+    }
+    for (const [ix, k] of keys) if (!ix.unique) ix.add(rec, k)
   }
 
   remove (rec: Rec): void {
@@ -80,11 +105,8 @@ export class Collection {
     for (const rec of this.records.values()) {
       let keys: IndexKey[]
       try { keys = ix.keysFor(rec.doc) } catch (err) { throw keyError(err) }
-      if (ix.unique) {
-        const c = ix.findConflict(keys, rec.rid)
-        if (c !== undefined) throw this.dupError(ix, c.key, rec.doc)
-      }
-      ix.add(rec, keys)
+      const clash = ix.tryAdd(rec, keys)
+      if (clash !== undefined) throw this.dupError(ix, clash, rec.doc)
     }
     this.indexes.set(spec.name, ix)
   }
@@ -166,22 +188,22 @@ export class Collection {
       { keyPattern: { ...ix.spec.key }, keyValue })
   }
 
-  private keysFor (doc: Document): Map<IndexTree, IndexKey[]> {
-    const m = new Map<IndexTree, IndexKey[]>()
+  private keysFor (doc: Document): KeyList {
+    const list = new KeyList()
     try {
-      for (const ix of this.indexes.values()) m.set(ix, ix.keysFor(doc))
+      for (const ix of this.indexes.values()) list.push([ix, ix.keysFor(doc)])
     } catch (err) {
       throw keyError(err)
     }
-    return m
+    return list
   }
+}
 
-  private checkUnique (keys: Map<IndexTree, IndexKey[]>, selfRid: number, doc: Document): void {
-    for (const [ix, k] of keys) {
-      if (!ix.unique) continue
-      const c = ix.findConflict(k, selfRid)
-      if (c !== undefined) throw this.dupError(ix, c.key, doc)
-    }
+/** Each index with a document's keys for it, in index order. */
+class KeyList extends Array<[IndexTree, IndexKey[]]> {
+  get (ix: IndexTree): IndexKey[] | undefined {
+    for (const [i, k] of this) if (i === ix) return k
+    return undefined
   }
 }
 

@@ -72,7 +72,6 @@ export class IndexTree {
   readonly sparse: boolean
   private readonly simple: boolean
   private readonly partial?: (d: unknown) => boolean
-  private readonly pair: [string, Rec] = ['', { rid: 0, doc: {} }]
   /** True once any document produced several keys; such an index cannot provide sort order. */
   multikey = false
 
@@ -140,34 +139,57 @@ export class IndexTree {
     return walk(0, [], '') ?? per.map(v => v[0])
   }
 
-  add (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
+  // a unique index holds each key once, so its tree key needs no record id (one descent per check+insert)
+  private treeKey (k: IndexKey, rid: number): string {
+    return this.unique ? k : k + encodeRid(rid)
+  }
+
+  private noteMultikey (rec: Rec, keys: IndexKey[]): void {
     if (!this.multikey && (keys.length > 1 || this.parts.some(p => isMultiAt(rec.doc, p)))) this.multikey = true
-    const rid = encodeRid(rec.rid)
-    for (const k of keys) this.tree.set(k + rid, rec)
+  }
+
+  /** Add entries unconditionally (non-unique indexes, and replay). */
+  add (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
+    this.noteMultikey(rec, keys)
+    for (const k of keys) this.tree.set(this.treeKey(k, rec.rid), rec)
+  }
+
+  /**
+   * Add entries unless a key is held by another record; then nothing is added and that key is
+   * returned. For unique indexes this is the check and the insert in one tree descent.
+   */
+  tryAdd (rec: Rec, keys: IndexKey[]): IndexKey | undefined {
+    if (!this.unique) { this.add(rec, keys); return undefined }
+    for (let i = 0; i < keys.length; i++) {
+      if (this.tree.setIfNotPresent(keys[i], rec)) continue
+      if (this.tree.get(keys[i])?.rid === rec.rid) continue
+      for (let j = 0; j < i; j++) this.tree.delete(keys[j])
+      return keys[i]
+    }
+    this.noteMultikey(rec, keys)
+    return undefined
   }
 
   remove (rec: Rec, keys: IndexKey[] = this.keysFor(rec.doc)): void {
-    const rid = encodeRid(rec.rid)
-    for (const k of keys) this.tree.delete(k + rid)
+    for (const k of keys) {
+      // never drop another record's entry from a unique index (replay may have overwritten it)
+      if (this.unique && this.tree.get(k) !== rec) continue
+      this.tree.delete(this.treeKey(k, rec.rid))
+    }
   }
 
   /** For a unique index: a record other than `selfRid` holding one of these keys. */
   findConflict (keys: IndexKey[], selfRid: number): { rec: Rec; key: IndexKey } | undefined {
     for (const k of keys) {
-      let pair = this.tree.getPairOrNextHigher(k, this.pair)
-      while (pair !== undefined && pair[0].startsWith(k)) {
-        if (pair[1].rid !== selfRid) return { rec: pair[1], key: k }
-        pair = this.tree.nextHigherPair(pair[0], this.pair)
-      }
+      const rec = this.tree.get(k)
+      if (rec !== undefined && rec.rid !== selfRid) return { rec, key: k }
     }
     return undefined
   }
 
-  /** The record whose key is exactly this one-field value (the `_id_` lookup). */
+  /** The record whose key is exactly this one-field value, on a unique index (the `_id_` lookup). */
   getOne (value: unknown): Rec | undefined {
-    const k = this.encodeField(0, value)
-    const pair = this.tree.getPairOrNextHigher(k, this.pair)
-    return pair !== undefined && pair[0].startsWith(k) && pair[0].length === k.length + 3 ? pair[1] : undefined
+    return this.tree.get(this.encodeField(0, value))
   }
 
   /**

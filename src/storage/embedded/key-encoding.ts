@@ -7,6 +7,8 @@
  * Layout: a rank character (BSON type order) then a type-specific body. Numbers of every BSON type
  * share one encoding (an order-preserving float64, plus an exact offset for Longs beyond 2^53;
  * Decimal128 is approximated by its float64). Strings are escaped so that "\0" cannot end them early.
+ * Binary parts are written one byte per character, so keys stay V8 one-byte strings (much faster to
+ * compare) unless the data itself has characters above U+00FF or the field is descending.
  */
 import {
   Bound, bsonTypeName, numValue, typeRank,
@@ -24,17 +26,19 @@ const f64 = new Float64Array(1)
 const u32 = new Uint32Array(f64.buffer)
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0 // index of the high word (little endian: 1)
 
+const bytes4 = (v: number): string => fromCode(v >>> 24, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff)
+
 function encodeDouble (n: number): string {
-  if (n !== n) return '\0\0\0\0' // eslint-disable-line no-self-compare -- NaN sorts below every number
+  if (n !== n) return '\0\0\0\0\0\0\0\0' // eslint-disable-line no-self-compare -- NaN sorts below every number
   f64[0] = n === 0 ? 0 : n // -0 equals 0
   let hi = u32[HI]
   let lo = u32[1 - HI]
   if ((hi & 0x80000000) !== 0) { hi = ~hi >>> 0; lo = ~lo >>> 0 } else hi = (hi | 0x80000000) >>> 0
-  return fromCode(hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff)
+  return bytes4(hi) + bytes4(lo)
 }
 
 function encodeU64 (v: bigint): string {
-  return fromCode(Number((v >> 48n) & 0xffffn), Number((v >> 32n) & 0xffffn), Number((v >> 16n) & 0xffffn), Number(v & 0xffffn))
+  return bytes4(Number((v >> 32n) & 0xffffffffn)) + bytes4(Number(v & 0xffffffffn))
 }
 
 function encodeNumber (v: unknown): string {
@@ -48,23 +52,22 @@ function encodeNumber (v: unknown): string {
 }
 
 function encodeString (s: string): string {
-  return (s.indexOf('\0') === -1 ? s : s.replace(/\0/g, '\0\uffff')) + '\0\0'
+  return (s.indexOf('\0') === -1 ? s : s.replace(/\0/g, '\0\u0001')) + '\0\0'
 }
 
 function encodeObjectId (o: AnyObj): string {
   if (typeof o.i0 === 'number') {
     const { i0, i1, i2, i3 } = o as { i0: number; i1: number; i2: number; i3: number }
-    return fromCode(i0 >>> 8, ((i0 & 0xff) << 8) | (i1 >>> 16), i1 & 0xffff, i2 >>> 8, ((i2 & 0xff) << 8) | (i3 >>> 16), i3 & 0xffff)
+    return fromCode(i0 >>> 16, (i0 >>> 8) & 0xff, i0 & 0xff, i1 >>> 16, (i1 >>> 8) & 0xff, i1 & 0xff,
+      i2 >>> 16, (i2 >>> 8) & 0xff, i2 & 0xff, i3 >>> 16, (i3 >>> 8) & 0xff, i3 & 0xff)
   }
   const b = o.id as Uint8Array
-  let s = ''
-  for (let i = 0; i < 12; i += 2) s += fromCode((b[i] << 8) | b[i + 1])
-  return s
+  return fromCode(...b.subarray(0, 12))
 }
 
 function encodeBinary (v: AnyObj): string {
   const bytes: Uint8Array = v._bsontype === 'Binary' ? (v.buffer as Uint8Array).subarray(0, v.position) : v as Uint8Array
-  let s = fromCode(bytes.length >>> 16, bytes.length & 0xffff, v.sub_type ?? 0)
+  let s = bytes4(bytes.length) + fromCode(v.sub_type ?? 0)
   for (let i = 0; i < bytes.length; i++) s += fromCode(bytes[i])
   return s
 }
@@ -98,7 +101,7 @@ function encodeBody (v: unknown, rank: number): string {
     case R_BINARY: return encodeBinary(v as AnyObj)
     case R_TIMESTAMP: {
       const t = v as AnyObj
-      return fromCode(t.t >>> 16, t.t & 0xffff, t.i >>> 16, t.i & 0xffff)
+      return bytes4(t.t) + bytes4(t.i)
     }
     case R_REGEX: {
       const r = v as AnyObj
@@ -132,7 +135,8 @@ export function successor (p: string): string | undefined {
 
 /** Record id suffix: 48 bits, fixed width. */
 export function encodeRid (rid: number): string {
-  return fromCode(Math.floor(rid / 2 ** 32) & 0xffff, (rid >>> 16) & 0xffff, rid & 0xffff)
+  const hi = Math.floor(rid / 2 ** 32)
+  return fromCode((hi >>> 8) & 0xff, hi & 0xff) + bytes4(rid >>> 0)
 }
 
 /**
