@@ -15,11 +15,9 @@ async function hasDockerCompose (): Promise<boolean> {
   }
 }
 
-t.test('docker-compose.yml is valid and has the cluster topology', async t => {
-  if (!(await hasDockerCompose())) {
-    t.skip('docker-compose is not installed (.ci/run installs it)')
-    return
-  }
+const skip = (await hasDockerCompose()) ? false : 'docker-compose is not installed (.ci/run installs it)'
+
+t.test('docker-compose.yml is valid and has the cluster topology', { skip }, async t => {
   await run('docker-compose', ['config', '-q'], { cwd: root })
   const { stdout } = await run('docker-compose', ['config', '--services'], { cwd: root })
   const services = stdout.trim().split('\n').sort()
