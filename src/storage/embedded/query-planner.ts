@@ -7,7 +7,7 @@
  */
 import { Bound, compareBson, keyValue, typeRank, R_ARRAY, R_MAX, R_MIN, R_NULL, R_REGEX } from './bson-order.js'
 import type { FieldInterval, IndexTree } from './index-tree.js'
-import type { Document } from './store.types.js'
+import { MongoCommandError, type Document } from './store.types.js'
 
 export interface Plan {
   index: IndexTree
@@ -111,12 +111,17 @@ function sortDirection (index: IndexTree, sort: Array<[string, number]>, pinned:
   return dir === 0 ? 1 : dir
 }
 
+/** A sort document as [field, ±1] pairs; `$natural` and `{ $meta }` entries are left out. */
 export function sortPairs (sort: Document | undefined): Array<[string, number]> {
   if (sort == null) return []
-  return Object.entries(sort).map(([k, v]) => {
-    const n = typeof v === 'number' ? v : Number((v as any)?.valueOf?.() ?? 1)
-    return [k, n < 0 ? -1 : 1]
-  })
+  const pairs: Array<[string, number]> = []
+  for (const [k, v] of Object.entries(sort)) {
+    if (k === '$natural' || (v !== null && typeof v === 'object' && '$meta' in v)) continue
+    const n = typeof v === 'number' ? v : Number((v as any)?.valueOf?.())
+    if (n !== 1 && n !== -1) throw new MongoCommandError(15975, 'Location15975', '$sort key ordering must be 1 (for ascending) or -1 (for descending)')
+    pairs.push([k, n])
+  }
+  return pairs
 }
 
 /** Choose the best index for filter+sort, or undefined for a collection scan. */

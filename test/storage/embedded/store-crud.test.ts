@@ -165,4 +165,5 @@ t.test('filters with bad operators fail as BadValue, never a raw TypeError', asy
   t.throws(() => store.find('db', 'c', { filter: { $bogus: 1 } }), { code: 2 })
   t.throws(() => store.find('db', 'c', { filter: { a: { $in: 5 } } }), { code: 2 })
   t.throws(() => store.count('db', 'c', { a: { $regex: 5 } }), { code: 2 })
+  t.throws(() => store.find('db', 'c', { sort: { a: 'up' } }), { code: 15975 })
 })
