@@ -11,28 +11,43 @@ function isPlain (v: object): boolean {
 }
 
 /**
+ * A Date whose setters throw. Stored documents hold these, since Object.freeze cannot stop
+ * `setTime`; it is still a Date to bson's serializer, mingo and everything else.
+ */
+export class FrozenDate extends Date {}
+for (const m of Object.getOwnPropertyNames(Date.prototype).filter(n => n.startsWith('set'))) {
+  Object.defineProperty(FrozenDate.prototype, m, {
+    value () { throw new TypeError(`Cannot ${m} on a stored document's date`) }
+  })
+}
+
+/**
  * Deep copy of plain objects and arrays. BSON values (ObjectId, Int32, Binary...) are immutable in
- * practice and shared; Dates are copied because they are mutable.
+ * practice and shared; Dates are copied (as FrozenDate) because they are mutable.
  */
 export function cloneDoc<T> (v: T): T {
   if (v === null || typeof v !== 'object') return v
   if (Array.isArray(v)) return v.map(cloneDoc) as T
-  if (v instanceof Date) return new Date(v.getTime()) as T
+  if (v instanceof Date) return new FrozenDate(v.getTime()) as T
   if (bsonTypeName(v) !== undefined || !isPlain(v)) return v
   const out: Document = {}
   for (const k of Object.keys(v)) out[k] = cloneDoc((v as Document)[k])
   return out as T
 }
 
-/** Freeze plain objects and arrays in place, so a stored document cannot be changed by accident. */
+/**
+ * Freeze plain objects and arrays in place (and swap plain Dates for FrozenDates), so a stored
+ * document cannot be changed by accident. BSON value instances are left alone (bson may cache on them).
+ */
 export function deepFreeze<T> (v: T): T {
   if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return v
-  if (Array.isArray(v)) {
-    for (const x of v) deepFreeze(x)
-    return Object.freeze(v)
+  const o = v as Document
+  if (!Array.isArray(v) && (bsonTypeName(v) !== undefined || !isPlain(v))) return v
+  for (const k of Object.keys(o)) {
+    const x = o[k]
+    if (x instanceof Date && !(x instanceof FrozenDate)) o[k] = new FrozenDate(x.getTime())
+    else deepFreeze(x)
   }
-  if (bsonTypeName(v) !== undefined || !isPlain(v)) return v
-  for (const k of Object.keys(v)) deepFreeze((v as Document)[k])
   return Object.freeze(v)
 }
 
@@ -79,6 +94,7 @@ export function exactEqual (a: unknown, b: unknown): boolean {
     return typeof a === typeof b && (a === b || (Number.isNaN(a) && Number.isNaN(b)))
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false
+  if (a instanceof Date || b instanceof Date) return a instanceof Date && b instanceof Date && compareBson(a, b) === 0
   const ta = bsonTypeName(a)
   if (ta !== bsonTypeName(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false
   if (ta !== undefined || a instanceof Date || a instanceof RegExp) return compareBson(a, b) === 0

@@ -49,13 +49,16 @@ t.test('projection operators: $slice, $elemMatch and positional', async t => {
 
 t.test('documents handed out cannot change the store', async t => {
   const { store } = recordingStore()
-  const input = { _id: 1, tags: ['a'], sub: { x: 1 } }
+  const input = { _id: 1, tags: ['a'], sub: { x: 1 }, at: new Date(1000) }
   await store.insert('db', 'c', [input], true)
   input.tags.push('mutated-input')
   const [doc] = store.find('db', 'c', {})
   t.throws(() => { (doc.tags as string[]).push('b') }, TypeError)
   t.throws(() => { doc.sub.x = 2 }, TypeError)
-  t.same(store.find('db', 'c', {}), [{ _id: 1, tags: ['a'], sub: { x: 1 } }])
+  t.throws(() => { doc.at.setTime(0) }, TypeError, 'dates are read-only too')
+  input.at.setTime(5)
+  t.same(store.find('db', 'c', {}), [{ _id: 1, tags: ['a'], sub: { x: 1 }, at: new Date(1000) }])
+  t.equal(store.find('db', 'c', {})[0].at.getTime(), 1000)
   const [projected] = store.find('db', 'c', { projection: { sub: 1 } })
   t.throws(() => { projected.sub.x = 3 }, TypeError, 'shared sub-documents are frozen too')
 })
