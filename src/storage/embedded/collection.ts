@@ -164,7 +164,8 @@ export class Collection {
       stats.examined = examined
       stats.sortedByIndex = plan?.sorted === true
     }
-    const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc) : out
+    const keep = limit > 0 ? skip + limit : Infinity
+    const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc, keep) : out
     return limit > 0 ? sorted.slice(skip, skip + limit) : sorted.slice(skip)
   }
 

@@ -127,3 +127,14 @@ t.test('the benchmark shape walks only the needed index range', async t => {
   t.same(explain({ filter: { seq: 5 } }), { index: null, docsExamined: 20_000, nReturned: 50, sortedByIndex: false }, 'no usable index: full scan')
   t.same(explain({ sort: { conversationId: -1, seq: -1 }, limit: 3 }).docsExamined, 3, 'a sort-only index walk stops early too')
 })
+
+t.test('bounded in-memory sort (small limit) selects exactly what a full sort would', async t => {
+  const { sortDocs } = await import('../../../src/storage/embedded/sort-docs.js')
+  const items = Array.from({ length: 3000 }, (_, i) => randomDoc(i))
+  for (const sort of [[['seq', 1]], [['score', -1], ['seq', 1]], [['tags', 1]], [['opt', -1]]] as Array<Array<[string, number]>>) {
+    const full = sortDocs(items, sort, d => d)
+    for (const keep of [1, 7, 50]) {
+      t.same(sortDocs(items, sort, d => d, keep).map(d => d._id), full.slice(0, keep).map(d => d._id), `${JSON.stringify(sort)} keep ${keep}`)
+    }
+  }
+})
