@@ -1,7 +1,7 @@
 /**
  * One collection: its records (insertion order, for natural-order scans), its indexes (always `_id_`),
- * and the index-aware read path. Changes here are synchronous and atomic per document: every index
- * check runs before anything is changed. Journaling is the Store's job.
+ * and the index-aware read path. Changes here are synchronous and atomic per document: a change that
+ * breaks a unique index is rolled back before the error is thrown. Journaling is the Store's job.
  */
 import { typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
 import { formatValue, getAt } from './doc-utils.js'

@@ -178,15 +178,6 @@ export class IndexTree {
     }
   }
 
-  /** For a unique index: a record other than `selfRid` holding one of these keys. */
-  findConflict (keys: IndexKey[], selfRid: number): { rec: Rec; key: IndexKey } | undefined {
-    for (const k of keys) {
-      const rec = this.tree.get(k)
-      if (rec !== undefined && rec.rid !== selfRid) return { rec, key: k }
-    }
-    return undefined
-  }
-
   /** The record whose key is exactly this one-field value, on a unique index (the `_id_` lookup). */
   getOne (value: unknown): Rec | undefined {
     return this.tree.get(this.encodeField(0, value))
