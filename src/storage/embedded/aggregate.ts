@@ -38,11 +38,18 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   if (rest.length === 0) return input
   try {
     // literals from the wire are Int32/Double wrappers mingo cannot read ($limit, $project flags, $sum: 1)
-    const agg = new Aggregator(rewriteStages(toPlainNumbers(rest) as Document[]), mingoOptions({
-      processingMode: ProcessingMode.CLONE_OFF,
+    const stages = rewriteStages(toPlainNumbers(rest) as Document[])
+    const run = (mode: ProcessingMode): Document[] => new Aggregator(stages, mingoOptions({
+      processingMode: mode,
       collectionResolver: resolve as any
-    }))
-    return agg.run(input) as Document[]
+    })).run(input) as Document[]
+    try {
+      return run(ProcessingMode.CLONE_OFF)
+    } catch (err) {
+      // a stage that writes into its input documents hits the frozen stored ones: run it on copies
+      if (err instanceof TypeError && /read.only|not extensible|frozen/i.test(err.message)) return run(ProcessingMode.CLONE_INPUT)
+      throw err
+    }
   } catch (err) {
     throw asCommandError(err)
   }
