@@ -6,6 +6,7 @@
 import { Aggregator } from 'mingo/aggregator'
 import { OpType, ProcessingMode } from 'mingo/core'
 import { toPlainNumbers } from './agg-operators.js'
+import { typeRank, R_NUMBER } from './bson-order.js'
 import type { Collection } from './collection.js'
 import { asCommandError, MINGO_CONTEXT, mingoOptions } from './match.js'
 import { MongoCommandError, type Document, type FindQuery } from './store.types.js'
@@ -36,6 +37,8 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   const input = coll === undefined ? [] : coll.findRecs(query).map(r => r.doc)
   const rest = pipeline.slice(i)
   if (rest.length === 0) return input
+  const counted = countShortcut(rest, input.length)
+  if (counted !== undefined) return counted
   try {
     // literals from the wire are Int32/Double wrappers mingo cannot read ($limit, $project flags, $sum: 1)
     const stages = rewriteStages(toPlainNumbers(rest) as Document[])
@@ -53,6 +56,22 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
   } catch (err) {
     throw asCommandError(err)
   }
+}
+
+/**
+ * mongoose's countDocuments ends in `{ $group: { _id: 1, n: { $sum: 1 } } }`: answer it from the
+ * matched count without building a mingo pipeline.
+ */
+function countShortcut (rest: Document[], n: number): Document[] | undefined {
+  if (rest.length !== 1 || rest[0].$group === null || typeof rest[0].$group !== 'object') return undefined
+  const { _id: id, ...fields } = rest[0].$group as Document
+  const names = Object.keys(fields)
+  if (names.length !== 1) return undefined
+  const acc = fields[names[0]]
+  const one = acc !== null && typeof acc === 'object' && Object.keys(acc).length === 1 && numberOf(acc.$sum) === 1
+  const literalId = id === null || typeof id === 'number' || (typeof id === 'object' && (id as Document)._bsontype !== undefined && typeRank(id) === R_NUMBER)
+  if (!one || !literalId) return undefined
+  return n === 0 ? [] : [{ _id: toPlainNumbers(id), [names[0]]: n }]
 }
 
 /** Stages whose mingo behaviour differs from MongoDB's, rewritten (also inside $facet). */
