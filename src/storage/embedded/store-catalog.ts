@@ -26,6 +26,10 @@ export function specFromRequest (s: IndexSpec): IndexSpec {
   }
   const { v: _v, ns: _ns, ...rest } = cloneDoc(s)
   if (rest.name === undefined) rest.name = defaultIndexName(rest.key)
+  // MongoDB stores these flags as booleans whatever truthy value was sent
+  for (const flag of ['unique', 'sparse', 'hidden']) {
+    if (rest[flag] !== undefined) rest[flag] = Boolean((rest[flag] as any)?.valueOf?.() ?? rest[flag])
+  }
   if (typeof rest.name !== 'string' || rest.name === '') throw new MongoCommandError(67, 'CannotCreateIndex', 'The index name must be a non-empty string')
   return rest as IndexSpec
 }
