@@ -120,6 +120,7 @@ export class Collection {
   /** Matching records, index-narrowed, sorted, with skip/limit applied (no projection). */
   findRecs (query: FindQuery, stats?: ScanStats): Rec[] {
     const { filter, sort, hint } = query
+    if (sort != null && (typeof sort !== 'object' || Array.isArray(sort))) throw new MongoCommandError(2, 'BadValue', 'sort must be an object')
     const skip = Math.max(0, query.skip ?? 0)
     const limit = Math.abs(query.limit ?? 0)
     const byId = idPoint(filter, sort, hint)
