@@ -113,7 +113,14 @@ export function compileFilter (filter: Document | undefined): Pred {
     const simple = compileSimple(normalized)
     if (simple !== undefined) return simple
     const q = new Query(normalized, mingoOptions())
-    return (o) => q.test(o as AnyObj)
+    return (o) => {
+      // mingo evaluates $expr/$where lazily: its errors surface here, per document
+      try {
+        return q.test(o as AnyObj)
+      } catch (err) {
+        throw asCommandError(err)
+      }
+    }
   } catch (err) {
     throw asCommandError(err)
   }
