@@ -7,7 +7,7 @@ import { typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
 import { formatValue, getAt } from './doc-utils.js'
 import { IndexKeyError, IndexTree, type IndexKey, type Rec } from './index-tree.js'
 import { compileFilter } from './match.js'
-import { choosePlan, sortPairs } from './query-planner.js'
+import { choosePlan, sortPairs, type Plan } from './query-planner.js'
 import { sortDocs } from './sort-docs.js'
 import { MongoCommandError, type Document, type FindQuery, type IndexSpec } from './store.types.js'
 
@@ -136,38 +136,49 @@ export class Collection {
       throw new MongoCommandError(2, 'BadValue', 'error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index')
     }
     const plan = natural ? undefined : choosePlan([...this.indexes.values()], filter, sort, hint)
+    // no single index fits: a top-level $or whose every branch has one is a union of index walks
+    const union = plan === undefined && !natural && hint == null ? this.orPlans(filter) : undefined
     const hasSort = sort != null && Object.keys(sort).length > 0 && !natural
     const want = limit > 0 && (!hasSort || plan?.sorted === true) ? skip + limit : Infinity
     const out: Rec[] = []
     let examined = 0
-    if (plan !== undefined) {
-      const seen = plan.index.multikey ? new Set<number>() : undefined
-      const intervals = plan.dir === 1 ? plan.intervals : [...plan.intervals].reverse()
-      for (const iv of intervals) {
-        plan.index.scan(iv, plan.dir, rec => {
-          if (seen !== undefined) { if (seen.has(rec.rid)) return true; seen.add(rec.rid) }
-          examined++
-          if (pred(rec.doc)) out.push(rec)
-          return out.length < want
-        })
-        if (out.length >= want) break
+    const visit = (rec: Rec): boolean => {
+      examined++
+      if (pred(rec.doc)) out.push(rec)
+      return out.length < want
+    }
+    if (plan !== undefined || union !== undefined) {
+      const seen = union !== undefined || plan?.index.multikey === true ? new Set<number>() : undefined
+      for (const p of union ?? [plan as Plan]) {
+        if (!walk(p, seen, visit)) break
       }
     } else {
       const recs = natural && Number(sort?.$natural) < 0 ? [...this.records.values()].reverse() : this.records.values()
-      for (const rec of recs) {
-        examined++
-        if (pred(rec.doc)) out.push(rec)
-        if (out.length >= want) break
-      }
+      for (const rec of recs) if (!visit(rec)) break
     }
     if (stats !== undefined) {
-      stats.index = plan?.index.name
+      stats.index = union !== undefined ? union.map(p => p.index.name).join(',') : plan?.index.name
       stats.examined = examined
       stats.sortedByIndex = plan?.sorted === true
     }
     const keep = limit > 0 ? skip + limit : Infinity
     const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc, keep) : out
     return limit > 0 ? sorted.slice(skip, skip + limit) : sorted.slice(skip)
+  }
+
+  /** One plan per branch of a top-level $or (each with the rest of the filter), if all have one. */
+  private orPlans (filter: Document | undefined): Plan[] | undefined {
+    if (filter == null || !Array.isArray(filter.$or) || filter.$or.length === 0) return undefined
+    const { $or: branches, ...rest } = filter
+    const indexes = [...this.indexes.values()]
+    const plans: Plan[] = []
+    for (const branch of branches as unknown[]) {
+      if (branch === null || typeof branch !== 'object' || Array.isArray(branch)) return undefined
+      const p = choosePlan(indexes, { $and: [rest, branch] }, undefined)
+      if (p === undefined) return undefined
+      plans.push(p)
+    }
+    return plans
   }
 
   private hasIndex (hint: Document | string): boolean {
@@ -199,6 +210,24 @@ export class Collection {
     }
     return list
   }
+}
+
+/** Walk a plan's intervals in its direction, each record once; false when `visit` asked to stop. */
+function walk (plan: Plan, seen: Set<number> | undefined, visit: (rec: Rec) => boolean): boolean {
+  const intervals = plan.dir === 1 ? plan.intervals : [...plan.intervals].reverse()
+  let more = true
+  for (const iv of intervals) {
+    plan.index.scan(iv, plan.dir, rec => {
+      if (seen !== undefined) {
+        if (seen.has(rec.rid)) return true
+        seen.add(rec.rid)
+      }
+      more = visit(rec)
+      return more
+    })
+    if (!more) return false
+  }
+  return true
 }
 
 /** Each index with a document's keys for it, in index order. */

@@ -64,7 +64,7 @@ function randomRange (): Document {
 
 function randomQuery (): Document {
   const filter: Document = {}
-  const shape = Math.floor(rand() * 8)
+  const shape = Math.floor(rand() * 9)
   if (shape === 0) { filter.conv = pick(convs); if (rand() < 0.7) filter.seq = randomRange() }
   if (shape === 1) filter.conv = { $in: [pick(convs), pick(convs)] }
   if (shape === 2) { filter.kind = pick(['a', 'b', 'c', null]); if (rand() < 0.5) filter.score = randomRange() }
@@ -73,6 +73,14 @@ function randomQuery (): Document {
   if (shape === 5) filter.$and = [{ conv: pick(convs) }, { seq: { $gte: 10 } }]
   if (shape === 6) filter.opt = pick([null, 1, 'q', { $gte: 2 }, { $in: [null, 2] }, { $exists: false }])
   if (shape === 7) filter.conv = { $in: rand() < 0.5 ? [] : convs.slice(0, 3) }
+  if (shape === 8) {
+    filter.$or = pick([
+      [{ conv: pick(convs) }, { kind: 'a' }],
+      [{ tags: 'x' }, { seq: { $lt: 5 } }, { opt: 2 }],
+      [{ conv: pick(convs), seq: randomRange() }, { score: 3 }]
+    ])
+    if (rand() < 0.3) filter.kind = 'b'
+  }
   const sort = pick<Document | undefined>([undefined, { seq: 1 }, { seq: -1 }, { score: -1 }, { conv: 1, seq: 1 }, { conv: -1, seq: -1 }, { score: 1, seq: -1 }, { opt: -1 }])
   const limit = pick([0, 0, 1, 5, 20])
   const skip = pick([0, 0, 3])
@@ -126,6 +134,8 @@ t.test('the benchmark shape walks only the needed index range', async t => {
   t.same(explain({ filter: { conversationId: { $in: [ids[1], ids[2]] } } }).docsExamined, 800)
   t.same(explain({ filter: { seq: 5 } }), { index: null, docsExamined: 20_000, nReturned: 50, sortedByIndex: false }, 'no usable index: full scan')
   t.same(explain({ sort: { conversationId: -1, seq: -1 }, limit: 3 }).docsExamined, 3, 'a sort-only index walk stops early too')
+  const either = explain({ filter: { $or: [{ conversationId: ids[1] }, { conversationId: ids[2], seq: { $lt: 10 } }] } })
+  t.same(either, { index: 'conversationId_1_seq_1,conversationId_1_seq_1', docsExamined: 410, nReturned: 410, sortedByIndex: false }, '$or walks each branch\'s range')
 })
 
 t.test('bounded in-memory sort (small limit) selects exactly what a full sort would', async t => {
