@@ -8,6 +8,7 @@
  */
 import net from 'node:net'
 import { BSON, type Document } from 'bson'
+import { serializeExact } from './bson-serialize.js'
 import { CursorRegistry } from './cursors.js'
 import { errorReply, runCommand } from './commands/command-router.js'
 import type { CommandContext, ServerStats } from './commands/command-context.js'
@@ -90,6 +91,9 @@ export class EmbeddedServer {
     socket.once('close', () => this.connections.delete(conn))
   }
 }
+
+/** MongoDB's limit for a reply: the 16 MiB document limit plus room for the reply's own fields. */
+const MAX_REPLY_BYTES = 16 * 1024 * 1024 + 16 * 1024
 
 class Connection {
   private readonly decoder: FrameDecoder
@@ -197,11 +201,11 @@ class Connection {
     return await runCommand(query, { ...this.base, db: ns.slice(0, -'.$cmd'.length) })
   }
 
-  /** BSON for a reply; a reply too large to serialise becomes an error reply instead. */
+  /** BSON for a reply (at most MongoDB's 16 MiB + 16 KiB internal limit); a reply too large to serialise becomes an error reply instead. */
   private serialize (reply: Document): Buffer {
     let bytes: Uint8Array
     try {
-      bytes = BSON.serialize(reply)
+      bytes = serializeExact(reply, MAX_REPLY_BYTES)
     } catch (err) {
       this.server.options.logger.error({ err, connectionId: this.id }, 'embedded mongo: reply could not be serialised')
       bytes = BSON.serialize(errorReply(new MongoCommandError(10334, 'BSONObjectTooLarge',

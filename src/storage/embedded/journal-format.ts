@@ -11,7 +11,8 @@
  *   snapshot-G.bson.tmp  a snapshot being written; never trusted, deleted at open
  */
 import zlib from 'node:zlib'
-import { calculateObjectSize, deserialize, serialize, setInternalBufferSize, type Document } from 'bson'
+import { deserialize, type Document } from 'bson'
+import { serializeExact } from './bson-serialize.js'
 import type { JournalRecord } from './store.types.js'
 
 export const HEADER_BYTES = 16
@@ -92,23 +93,10 @@ export function encodeFrames (records: ReadonlyArray<JournalRecord | SnapshotEnd
   return out
 }
 
-/** bson's serialize() silently truncates output past its 17 MiB internal buffer: check anything near it. */
-const VERIFY_SIZE_FROM = 16 * 1024 * 1024
-
 /** BSON of one record; throws rather than return a truncated or over-long payload. */
 export function serializeRecord (record: JournalRecord | SnapshotEnd): Uint8Array {
-  let payload = serialize(record as Document)
-  if (payload.length >= VERIFY_SIZE_FROM) {
-    const size = calculateObjectSize(record as Document)
-    // The reader treats longer frames as garbage, so they must never be written
-    if (size > MAX_FRAME_BYTES) throw new RangeError(`record of ${size} bytes exceeds ${MAX_FRAME_BYTES}`)
-    if (payload.length !== size) {
-      setInternalBufferSize(size) // bson keeps the bigger buffer; records this large are rare
-      payload = serialize(record as Document)
-    }
-    if (payload.length !== size) throw new Error(`BSON serialisation gave ${payload.length} of ${size} bytes`)
-  }
-  return payload
+  // The reader treats longer frames as garbage, so they must never be written
+  return serializeExact(record as Document, MAX_FRAME_BYTES)
 }
 
 /** Writes one frame for `payload` at `pos` (caller ensures room); returns the position after it. */
