@@ -7,6 +7,11 @@ import docsPlugin from './plugins/docs.plugin.js'
 import metricsPlugin from './plugins/metrics.plugin.js'
 import storagePlugin from './storage/storage.plugin.js'
 import healthRoutes from './modules/health/health.routes.js'
+import modelsPlugin from './storage/models/models.plugin.js'
+import authPlugin from './plugins/auth.plugin.js'
+import usersPlugin from './modules/users/users.plugin.js'
+import authRoutes from './modules/auth/auth.routes.js'
+import usersRoutes from './modules/users/users.routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +46,11 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
   await app.register(storagePlugin, { mongodbUrl: config.mongodbUrl, dataDir: config.dataDir })
+  await app.register(modelsPlugin)
+  await app.register(authPlugin)
+  await app.register(usersPlugin)
   await app.register(healthRoutes)
+  await app.register(authRoutes, { prefix: '/api/auth' })
+  await app.register(usersRoutes, { prefix: '/api/users' })
   return app
 }

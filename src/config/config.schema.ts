@@ -32,8 +32,16 @@ export const EnvSchema = Type.Object({
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
-  /** Login attempts per IP per minute. */
+  /** Login attempts per IP per minute; 0 disables. */
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, default: 10 }),
+  /** Failed logins per account (username or email) per 15 minutes before it answers 429; 0 disables. */
+  RATE_LIMIT_LOGIN_ACCOUNT: Type.Integer({ minimum: 0, default: 10 }),
+  /** argon2id memory in KiB. Default 19456 (19 MiB, OWASP's minimum with 2 iterations). */
+  ARGON2_MEMORY_KIB: Type.Integer({ minimum: 8, maximum: 4194304, default: 19456 }),
+  /** argon2id iterations. Default 2. */
+  ARGON2_TIME_COST: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
+  /** argon2id lanes. Default 1. */
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
   /** Comma-separated allowed origins; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: Type.String({ default: '' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),

@@ -25,6 +25,10 @@ export interface AppConfig {
   messageMaxBytes: number
   rateLimitMessages: number
   rateLimitLogin: number
+  /** Failed logins per account per 15 minutes; 0: no per-account limit. */
+  rateLimitLoginAccount: number
+  /** argon2id cost parameters for new password hashes. */
+  argon2: { memoryKib: number; timeCost: number; parallelism: number }
   corsOrigins: string[] | '*'
   logLevel: Env['LOG_LEVEL']
   trustProxy: boolean | string[]
@@ -110,6 +114,8 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
     rateLimitLogin: env.RATE_LIMIT_LOGIN,
+    rateLimitLoginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
+    argon2: { memoryKib: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST, parallelism: env.ARGON2_PARALLELISM },
     corsOrigins: cors === '*' ? '*' : cors.split(',').map(o => o.trim()).filter(o => o !== ''),
     logLevel: env.LOG_LEVEL,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),

@@ -17,6 +17,8 @@ t.test('defaults give a runnable development config on the embedded engine', asy
   t.equal(config.messageMaxBytes, 16384)
   t.equal(config.rateLimitMessages, 100)
   t.equal(config.rateLimitLogin, 10)
+  t.equal(config.rateLimitLoginAccount, 10)
+  t.same(config.argon2, { memoryKib: 19456, timeCost: 2, parallelism: 1 })
   t.same(config.corsOrigins, [])
   t.equal(config.trustProxy, false)
   t.equal(config.jwtSecretGenerated, true)
@@ -33,6 +35,10 @@ t.test('values are converted from strings', async t => {
     ACCESS_TOKEN_TTL: '120',
     REFRESH_TOKEN_TTL: '2h',
     RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_LOGIN_ACCOUNT: '0',
+    ARGON2_MEMORY_KIB: '65536',
+    ARGON2_TIME_COST: '3',
+    ARGON2_PARALLELISM: '2',
     CORS_ORIGINS: 'https://a.example, https://b.example',
     TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
     JWT_SECRET: 'x'.repeat(32)
@@ -44,6 +50,8 @@ t.test('values are converted from strings', async t => {
   t.equal(config.accessTokenTtlSeconds, 120)
   t.equal(config.refreshTokenTtlSeconds, 7200)
   t.equal(config.rateLimitMessages, 0)
+  t.equal(config.rateLimitLoginAccount, 0)
+  t.same(config.argon2, { memoryKib: 65536, timeCost: 3, parallelism: 2 })
   t.same(config.corsOrigins, ['https://a.example', 'https://b.example'])
   t.same(config.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
   t.equal(config.jwtSecretGenerated, false)
@@ -67,6 +75,9 @@ t.test('bad values fail fast, naming each variable', async t => {
     [{ REDIS_URL: 'localhost:6379' }, /REDIS_URL/],
     [{ ACCESS_TOKEN_TTL: '15 minutes' }, /ACCESS_TOKEN_TTL/],
     [{ JWT_SECRET: 'short' }, /JWT_SECRET/],
+    [{ ARGON2_TIME_COST: '0' }, /ARGON2_TIME_COST/],
+    [{ ARGON2_PARALLELISM: '17' }, /ARGON2_PARALLELISM: must be <= 16/],
+    [{ ARGON2_MEMORY_KIB: 'lots' }, /ARGON2_MEMORY_KIB/],
     [{ NODE_ENV: 'production' }, /JWT_SECRET: required when NODE_ENV=production/],
     [{ ADMIN_USERNAME: 'root' }, /ADMIN_USERNAME, ADMIN_EMAIL, ADMIN_PASSWORD: set all three or none/]
   ]
@@ -101,6 +112,6 @@ t.test('npm run db reads only its own variables', async t => {
 
 t.test('.env.example lists exactly the schema\'s variables', async t => {
   const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
-  const listed = [...example.matchAll(/^([A-Z_]+)=/gm)].map(m => m[1]).sort()
+  const listed = [...example.matchAll(/^([A-Z0-9_]+)=/gm)].map(m => m[1]).sort()
   t.same(listed, Object.keys(EnvSchema.properties).sort())
 })

@@ -1,0 +1,104 @@
+/**
+ * Authentication infrastructure: password hashing, token signing (@fastify/jwt, HS256 only), the session
+ * revocation list, login rate limits, and the guards routes use: `app.authenticate` (one `onRequest` hook for a
+ * protected scope, setting `request.auth`) and `app.requireRole(role)` (a `preHandler`).
+ */
+import fp from 'fastify-plugin'
+import fastifyJwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
+import { AppError, forbidden, unauthorized } from '../errors/app-error.js'
+import { PasswordService } from '../modules/auth/password.service.js'
+import { RevocationService } from '../modules/auth/revocation.service.js'
+import { TokenService, type AuthContext } from '../modules/auth/token.service.js'
+import { LoginLimiter } from '../modules/auth/login-limiter.js'
+import type { UserRole } from '../storage/models/user.model.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    passwords: PasswordService
+    tokens: TokenService
+    revocation: RevocationService
+    loginLimiter: LoginLimiter
+    /** `onRequest` guard: 401 unless a valid, unrevoked access token is sent; sets `request.auth`. */
+    authenticate: onRequestAsyncHookHandler
+    /** `preHandler` guard (after `authenticate`): 403 unless the caller has the role. */
+    requireRole: (role: UserRole) => preHandlerAsyncHookHandler
+  }
+  interface FastifyRequest {
+    /** The caller; set by `app.authenticate`, so only meaningful in protected scopes. */
+    auth: AuthContext
+  }
+}
+
+export interface AuthPluginOptions {
+  /** How often each instance polls MongoDB for sessions revoked elsewhere. Default 2000 ms. */
+  revocationPollMs?: number
+}
+
+// `Bearer` per RFC 6750; `JWT` for older clients; either case. Anything else (a bare token too) is refused.
+const AUTHORIZATION = /^(?:bearer|jwt)[ \t]+([^\s]+)[ \t]*$/i
+
+/** The token of an `Authorization: Bearer <token>` (or `JWT <token>`) header; throws 401 otherwise. */
+export function tokenFromHeader (header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw unauthorized('Authentication required: send Authorization: Bearer <accessToken>')
+  }
+  const match = AUTHORIZATION.exec(header)
+  if (match === null) {
+    throw unauthorized('The Authorization header must be "Bearer <accessToken>"', 'INVALID_AUTHORIZATION')
+  }
+  return match[1]
+}
+
+/**
+ * An error handler for route scopes that can answer 429: adds `Retry-After` from the error's details, then
+ * hands the error on to the app's error handler (a child handler that throws delegates to its parent).
+ */
+export function retryAfterErrorHandler (error: Error, _request: FastifyRequest, reply: FastifyReply): never {
+  if (error instanceof AppError && error.statusCode === 429) {
+    const seconds = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
+    if (seconds !== undefined) void reply.header('Retry-After', String(seconds))
+  }
+  throw error
+}
+
+async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Promise<void> {
+  const { config } = app
+  await app.register(fastifyJwt, {
+    secret: config.jwtSecret,
+    sign: { algorithm: 'HS256', expiresIn: config.accessTokenTtlSeconds },
+    // Pinning the algorithm refuses `alg: none` and every other algorithm (no key confusion).
+    verify: { algorithms: ['HS256'] }
+  })
+
+  const revocation = new RevocationService({
+    Session: app.models.Session,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    pollIntervalMs: options.revocationPollMs,
+    onPollError: error => app.log.warn({ err: error }, 'revocation list: poll failed, retrying')
+  })
+  const tokens = new TokenService({ jwt: app.jwt, revocation, accessTokenTtlSeconds: config.accessTokenTtlSeconds })
+  const passwords = new PasswordService(config.argon2)
+  const loginLimiter = new LoginLimiter({ perIp: config.rateLimitLogin, perAccount: config.rateLimitLoginAccount })
+
+  app.decorate('passwords', passwords)
+  app.decorate('tokens', tokens)
+  app.decorate('revocation', revocation)
+  app.decorate('loginLimiter', loginLimiter)
+  app.decorateRequest('auth', null as unknown as AuthContext)
+
+  app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
+    request.auth = tokens.verifyAccess(tokenFromHeader(request.headers.authorization))
+  })
+  app.decorate('requireRole', (role: UserRole) => async function requireRole (request: FastifyRequest) {
+    if (request.auth === null) throw unauthorized()
+    if (request.auth.role !== role) throw forbidden(`This needs the ${role} role`)
+  })
+
+  await revocation.start()
+  // The dummy hash makes the first unknown-user login as slow as the others.
+  await passwords.verifyDummy('warm-up')
+  app.addHook('onClose', async () => { revocation.stop() })
+}
+
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['models'] })
