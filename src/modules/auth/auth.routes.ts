@@ -64,13 +64,15 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/logout', {
     onRequest: app.authenticate,
+    // The body is optional: no body at all means `{}`.
+    preValidation: async request => { request.body ??= {} },
     schema: {
       tags, summary: 'Revoke the session: its access and refresh tokens stop working at once', body: LogoutBody,
       security: [{ bearer: [] }],
       response: { 204: { type: 'null', description: 'Signed out' }, ...errorResponses(400, 401) }
     }
   }, async (request, reply) => {
-    await auth.logout(request.auth, request.body?.refreshToken)
+    await auth.logout(request.auth, request.body.refreshToken)
     return reply.status(204).send(null)
   })
 }
