@@ -11,8 +11,9 @@ const script = new URL('../../scripts/db.ts', import.meta.url).pathname
 /** Starts `scripts/db.ts` as `npm run db` would (minus the build) and resolves with the URL it prints. */
 function startDb (dataDir: string): Promise<{ child: ChildProcess, url: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, DB_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }
-  // The child runs through tsx, not tap's loader: its coverage would not map onto the same sources.
-  delete env.NODE_V8_COVERAGE
+  // The child runs through tsx, not tap's loader: its coverage (tap's processinfo, inherited through NODE_OPTIONS)
+  // would be merged by URL with the tests' and corrupt the report, so it records none.
+  env._TAPJS_PROCESSINFO_COVERAGE_ = '0'
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env,
     stdio: ['ignore', 'pipe', 'inherit']
