@@ -72,7 +72,8 @@ export class UsersService {
   private readonly passwords: PasswordService
   private readonly revocation: RevocationService
   private readonly limiter: LoginLimiter
-  readonly isOnline: OnlineLookup
+  /** Presence lookup for `online`; the presence module replaces it (`app.users.isOnline = ...`). */
+  isOnline: OnlineLookup
 
   constructor (options: UsersServiceOptions) {
     this.User = options.User

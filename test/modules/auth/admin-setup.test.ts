@@ -98,3 +98,18 @@ t.test('requireRole: 403 for other roles, 401 without a token', async t => {
   res = await app.inject({ method: 'GET', url: '/t/admin-only' })
   t.equal(res.statusCode, 401)
 })
+
+t.test('ensureAdmin: promotes in-process, refuses a username and an email of two different accounts', async t => {
+  const app = await buildAuthApp(t)
+  const a = await register(app)
+  const b = await register(app)
+  await t.rejects(app.users.ensureAdmin({ username: a.username, email: b.email, password: 'whatever password' }, { promote: true }),
+    { statusCode: 409, code: 'ADMIN_CONFLICT' })
+  const kept = await app.users.ensureAdmin({ username: a.username, email: a.email, password: 'whatever password' }, { promote: false })
+  t.equal(kept.action, 'unchanged')
+  t.equal(kept.user.role, 'user')
+  const promoted = await app.users.ensureAdmin({ username: a.username.toUpperCase(), email: 'unused@example.com', password: 'whatever password' }, { promote: true })
+  t.equal(promoted.action, 'promoted')
+  t.equal(promoted.user.role, 'admin')
+  t.equal((await app.users.ensureAdmin({ username: 'x-new', email: b.email, password: 'whatever password' }, { promote: true })).action, 'promoted', 'found by email')
+})
