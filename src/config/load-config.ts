@@ -74,8 +74,16 @@ export function parseEnv<T extends TObject> (schema: T, environment: NodeJS.Proc
     const value = environment[key]
     if (value !== undefined && value !== '') raw[key] = value
   }
-  const env = Value.Default(schema, Value.Convert(schema, raw))
+  // Convert works in place; keep `raw` as the operator wrote it for the checks and messages below.
+  const env = Value.Default(schema, Value.Convert(schema, { ...raw }))
   const problems = new Map<string, string>()
+  // TypeBox's conversion truncates "1.5" to 1 for integers; an operator who wrote 1.5 meant something else.
+  for (const [name, value] of Object.entries(raw)) {
+    const property = (schema.properties as Record<string, { type?: string }>)[name]
+    if (property?.type === 'integer' && !/^-?[0-9]+$/.test(String(value).trim())) {
+      problems.set(name, `${name}: must be a whole number (got ${JSON.stringify(value)})`)
+    }
+  }
   for (const error of Value.Errors(schema, env)) {
     const name = error.instancePath.replace(/^\//, '') || 'environment'
     if (!problems.has(name)) problems.set(name, `${name}: ${describe(schema, name, error.message)} (got ${JSON.stringify(raw[name] ?? null)})`)

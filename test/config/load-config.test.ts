@@ -66,8 +66,10 @@ t.test('an empty value counts as unset', async t => {
 
 t.test('bad values fail fast, naming each variable', async t => {
   const cases: Array<[NodeJS.ProcessEnv, RegExp]> = [
-    [{ PORT: 'abc' }, /PORT: must be integer \(got "abc"\)/],
+    [{ PORT: 'abc' }, /PORT: must be a whole number \(got "abc"\)/],
     [{ PORT: '70000' }, /PORT: must be <= 65535/],
+    [{ PORT: '3000.5' }, /PORT: must be a whole number \(got "3000.5"\)/],
+    [{ UPLOAD_MAX_BYTES: '1e6' }, /UPLOAD_MAX_BYTES: must be a whole number/],
     [{ MESSAGE_MAX_BYTES: '-1' }, /MESSAGE_MAX_BYTES/],
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/],
     [{ NODE_ENV: 'staging' }, /NODE_ENV: must be one of development, production, test/],
