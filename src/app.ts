@@ -12,6 +12,10 @@ import authPlugin from './plugins/auth.plugin.js'
 import usersPlugin from './modules/users/users.plugin.js'
 import authRoutes from './modules/auth/auth.routes.js'
 import usersRoutes from './modules/users/users.routes.js'
+import conversationsPlugin from './modules/conversations/conversations.plugin.js'
+import messagesPlugin from './modules/messages/messages.plugin.js'
+import conversationsRoutes from './modules/conversations/conversations.routes.js'
+import messagesRoutes from './modules/messages/messages.routes.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -52,5 +56,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(healthRoutes)
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(usersRoutes, { prefix: '/api/users' })
+  // After the gateway (when there is one): these register their socket events and the rooms resolver with it.
+  await app.register(conversationsPlugin)
+  await app.register(messagesPlugin)
+  await app.register(conversationsRoutes, { prefix: '/api/conversations' })
+  await app.register(messagesRoutes, { prefix: '/api' })
   return app
 }

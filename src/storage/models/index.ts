@@ -5,16 +5,25 @@
 import type { Connection } from 'mongoose'
 import { userModel, type UserModel } from './user.model.js'
 import { sessionModel, type SessionModel } from './session.model.js'
+import { conversationModel, type ConversationModel } from './conversation.model.js'
+import { conversationMemberModel, type ConversationMemberModel } from './conversation-member.model.js'
+import { messageModel, type MessageModel } from './message.model.js'
 
 export interface Models {
   User: UserModel
   Session: SessionModel
+  Conversation: ConversationModel
+  ConversationMember: ConversationMemberModel
+  Message: MessageModel
 }
 
 export function registerModels (connection: Connection): Models {
   return {
     User: userModel(connection),
-    Session: sessionModel(connection)
+    Session: sessionModel(connection),
+    Conversation: conversationModel(connection),
+    ConversationMember: conversationMemberModel(connection),
+    Message: messageModel(connection)
   }
 }
 

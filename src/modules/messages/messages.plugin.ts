@@ -1,0 +1,36 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { MessagesService } from './messages.service.js'
+import { notifierOf, realtimeOf } from '../conversations/realtime-link.js'
+import { messagesEvents } from './messages.events.js'
+import { conversationsEvents } from '../conversations/conversations.events.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Messages: send, page, edit, delete, sync. */
+    messages: MessagesService
+  }
+}
+
+/**
+ * Decorates `app.messages` and registers the conversation and message socket events with the gateway when
+ * there is one (register this after the gateway plugin).
+ */
+async function messagesPlugin (app: FastifyInstance): Promise<void> {
+  const messages = new MessagesService({
+    Conversation: app.models.Conversation,
+    Message: app.models.Message,
+    conversations: app.conversations,
+    notifier: notifierOf(app),
+    maxBytes: app.config.messageMaxBytes,
+    ratePerTenSeconds: app.config.rateLimitMessages
+  })
+  app.decorate('messages', messages)
+  const realtime = realtimeOf(app)
+  if (realtime !== null) {
+    realtime.registerEvents(messagesEvents(messages))
+    realtime.registerEvents(conversationsEvents(app.conversations))
+  }
+}
+
+export default fp(messagesPlugin, { name: 'messages', fastify: '5.x', dependencies: ['models', 'conversations'] })

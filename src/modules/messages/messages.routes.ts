@@ -1,0 +1,56 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
+import {
+  ConversationIdParams, EditMessageBody, Message, MessageIdParams, MessageListQuery, MessagePage, SendMessageBody, errorResponses
+} from './messages.schemas.js'
+
+/** Messages under /api: a conversation's messages, and edits/deletes by message id. */
+const messagesRoutes: FastifyPluginAsyncTypebox = async app => {
+  const { messages } = app
+  app.setValidatorCompiler(TypeBoxValidatorCompiler)
+  app.setErrorHandler(retryAfterErrorHandler)
+  app.addHook('onRequest', app.authenticate)
+  const tags = ['messages']
+  const security = [{ bearer: [] }]
+
+  app.get('/conversations/:id/messages', {
+    schema: {
+      tags, security, summary: 'A page of messages in ascending seq: the latest by default, or before/after a seq',
+      params: ConversationIdParams, querystring: MessageListQuery,
+      response: { 200: MessagePage, ...errorResponses(400, 401, 404) }
+    }
+  }, async request => await messages.list(request.auth.userId, request.params.id, request.query))
+
+  app.post('/conversations/:id/messages', {
+    schema: {
+      tags, security,
+      summary: 'Send a message (delivered in realtime like a socket send); the same clientMsgId again answers 200 with the original',
+      params: ConversationIdParams, body: SendMessageBody,
+      response: { 200: Message, 201: Message, ...errorResponses(400, 401, 404, 413, 429, 501) }
+    }
+  }, async (request, reply) => {
+    const { message, created } = await messages.send(request.auth.userId, { ...request.body, conversationId: request.params.id })
+    return reply.status(created ? 201 : 200).send(message)
+  })
+
+  app.patch('/messages/:id', {
+    schema: {
+      tags, security, summary: 'Edit a message (sender only)', params: MessageIdParams, body: EditMessageBody,
+      response: { 200: Message, ...errorResponses(400, 401, 403, 404, 409, 413) }
+    }
+  }, async request => await messages.edit(request.auth.userId, request.params.id, request.body.body))
+
+  app.delete('/messages/:id', {
+    schema: {
+      tags, security, summary: 'Delete a message (sender or platform admin): id and seq stay, body and attachments go',
+      params: MessageIdParams,
+      response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 403, 404) }
+    }
+  }, async (request, reply) => {
+    await messages.remove(request.auth.userId, request.auth.role, request.params.id)
+    return reply.status(204).send(null)
+  })
+}
+
+export default messagesRoutes

@@ -1,0 +1,48 @@
+import { Schema, type Connection, type Model, type Types } from 'mongoose'
+
+/**
+ * A message. `seq` numbers a conversation's messages 1, 2, 3... with no gaps: the unique {conversationId, seq}
+ * index makes concurrent senders (on any instance) retry with the next number instead of sharing one.
+ */
+export interface MessageDoc {
+  _id: Types.ObjectId
+  conversationId: Types.ObjectId
+  seq: number
+  senderId: Types.ObjectId
+  body: string
+  /** Attachment ids (the attachments issue fills this in). */
+  attachments: Types.ObjectId[]
+  /** The sender's idempotency key: a retried send with the same key returns the stored message. */
+  clientMsgId?: string
+  replyToId?: Types.ObjectId
+  editedAt?: Date
+  /** Soft delete: id and seq stay, body and attachments are emptied. */
+  deletedAt?: Date
+  createdAt: Date
+}
+
+export type MessageModel = Model<MessageDoc>
+
+const messageSchema = new Schema<MessageDoc>({
+  conversationId: { type: Schema.Types.ObjectId, required: true, ref: 'Conversation' },
+  seq: { type: Number, required: true },
+  senderId: { type: Schema.Types.ObjectId, required: true, ref: 'User' },
+  body: { type: String, default: '' },
+  attachments: { type: [Schema.Types.ObjectId], default: [] },
+  clientMsgId: { type: String },
+  replyToId: { type: Schema.Types.ObjectId },
+  editedAt: { type: Date },
+  deletedAt: { type: Date }
+}, { timestamps: { createdAt: true, updatedAt: false }, versionKey: false })
+
+messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true })
+// Partial: only messages that carry a clientMsgId take part, so messages without one never collide.
+messageSchema.index(
+  { conversationId: 1, senderId: 1, clientMsgId: 1 },
+  { unique: true, partialFilterExpression: { clientMsgId: { $type: 'string' } } }
+)
+messageSchema.index({ senderId: 1, createdAt: -1 })
+
+export function messageModel (connection: Connection): MessageModel {
+  return (connection.models.Message as MessageModel | undefined) ?? connection.model<MessageDoc>('Message', messageSchema, 'messages')
+}
