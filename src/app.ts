@@ -16,6 +16,8 @@ import conversationsPlugin from './modules/conversations/conversations.plugin.js
 import messagesPlugin from './modules/messages/messages.plugin.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import messagesRoutes from './modules/messages/messages.routes.js'
+import realtimeGateway from './realtime/gateway.plugin.js'
+import presencePlugin from './modules/presence/presence.plugin.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,6 +55,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(modelsPlugin)
   await app.register(authPlugin)
   await app.register(usersPlugin)
+  await app.register(realtimeGateway)
+  await app.register(presencePlugin)
   await app.register(healthRoutes)
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(usersRoutes, { prefix: '/api/users' })

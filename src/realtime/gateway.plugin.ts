@@ -1,0 +1,170 @@
+/**
+ * The Socket.IO gateway (`app.realtime`): one Server on the app's HTTP server at `/socket.io`. It authenticates
+ * handshakes, puts each socket in its user's room and its conversations' rooms, dispatches client events to the
+ * registered SocketEventModules (validation and acks in ack.ts), and disconnects every socket of a session the
+ * moment that session is revoked (logout, password change, account disabled or deleted), on every instance that
+ * hears of it through the revocation list.
+ */
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { Server, type Socket } from 'socket.io'
+import type { ConversationRoomsResolver, SocketContext, SocketEventModule } from './contracts.js'
+import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js'
+import { ackError, compileEvent, splitArgs, type EventRunner } from './ack.js'
+import { authenticateHandshake, UNAUTHORIZED } from './socket-auth.js'
+import { createNotifier, type RoomNotifier } from './notifier.js'
+import { conversationRoom, userRoom } from './rooms.js'
+
+export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
+export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
+
+/** Told about every socket after it joined its rooms. Errors are logged, never fatal. */
+export type ConnectionListener = (socket: ParleySocket) => void | Promise<void>
+/** Told about every socket that left, with the rooms it was in. */
+export type DisconnectionListener = (socket: ParleySocket, rooms: string[]) => void | Promise<void>
+
+export interface Realtime {
+  io: ParleyServer
+  notifier: RoomNotifier
+  /** Adds a module's client events; a name registered twice is a programming error (throws). */
+  registerEvents: (module: SocketEventModule) => void
+  /** Where connecting sockets learn their conversation rooms (none until set). */
+  setConversationRooms: (resolver: ConversationRoomsResolver) => void
+  /** Lifecycle hooks (presence uses them). */
+  onConnection: (listener: ConnectionListener) => void
+  onDisconnection: (listener: DisconnectionListener) => void
+  /** Sockets connected to this instance for a session (tests, metrics). */
+  localSocketsOfSession: (sid: string) => number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    realtime: Realtime
+  }
+}
+
+export interface GatewayOptions {
+  /** Socket.IO ping interval; default 25 000 ms (Socket.IO's). */
+  pingIntervalMs?: number
+  /** Socket.IO ping timeout; default 20 000 ms (Socket.IO's). */
+  pingTimeoutMs?: number
+  /** Largest message a client may send; default 1 MiB (Socket.IO's), uploads go over REST. */
+  maxHttpBufferSize?: number
+}
+
+const CONVERSATION_PREFIX = conversationRoom('')
+
+async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
+  const { corsOrigins } = app.config
+  const io: ParleyServer = new Server(app.server, {
+    path: '/socket.io',
+    serveClient: false,
+    // Only when set: an explicit undefined would override Socket.IO's defaults (and time every client out).
+    ...(options.pingIntervalMs !== undefined ? { pingInterval: options.pingIntervalMs } : {}),
+    ...(options.pingTimeoutMs !== undefined ? { pingTimeout: options.pingTimeoutMs } : {}),
+    maxHttpBufferSize: options.maxHttpBufferSize ?? 1024 * 1024,
+    cors: { origin: corsOrigins === '*' ? true : corsOrigins.length > 0 ? corsOrigins : false, credentials: true }
+  })
+  const notifier = createNotifier(io)
+  const runners = new Map<string, EventRunner>()
+  const connectionListeners: ConnectionListener[] = []
+  const disconnectionListeners: DisconnectionListener[] = []
+  /** sid -> this instance's sockets of that session, so a revocation finds them without scanning. */
+  const sessions = new Map<string, Set<ParleySocket>>()
+  let resolveRooms: ConversationRoomsResolver | null = null
+
+  const callListener = (run: () => void | Promise<void>): void => {
+    try {
+      Promise.resolve(run()).catch(error => app.log.error({ err: error }, 'realtime lifecycle listener failed'))
+    } catch (error) {
+      app.log.error({ err: error }, 'realtime lifecycle listener failed')
+    }
+  }
+
+  io.use((socket, next) => {
+    (async () => {
+      const data = await authenticateHandshake(app, socket.handshake)
+      const conversationIds = resolveRooms !== null ? await resolveRooms(data.userId) : []
+      socket.data = { ...data, conversationIds }
+    })().then(() => { next() }, (error: Error & { data?: unknown }) => {
+      if (error.message === UNAUTHORIZED && error.data !== undefined) return next(error)
+      app.log.error({ err: error }, 'socket handshake failed')
+      next(Object.assign(new Error('unavailable'), { data: { code: 'INTERNAL_ERROR' } }))
+    })
+  })
+
+  io.on('connection', socket => {
+    const { userId, sid, role, conversationIds } = socket.data
+    // Joined synchronously, before any event of this socket is dispatched.
+    void socket.join([userRoom(userId), ...conversationIds.map(conversationRoom)])
+    let own = sessions.get(sid)
+    if (own === undefined) sessions.set(sid, own = new Set())
+    own.add(socket)
+    const context: SocketContext = { userId, sid, role, socketId: socket.id }
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const runner = runners.get(event)
+      if (runner !== undefined) {
+        void runner(context, args)
+        return
+      }
+      // Unknown events change nothing; an ack, if sent, is still answered.
+      const { ack } = splitArgs(args)
+      try {
+        ack?.(ackError('UNKNOWN_EVENT', 'No such event'))
+      } catch {}
+    })
+    let rooms: string[] = []
+    socket.on('disconnecting', () => { rooms = [...socket.rooms] })
+    socket.on('disconnect', () => {
+      own.delete(socket)
+      if (own.size === 0 && sessions.get(sid) === own) sessions.delete(sid)
+      for (const listener of disconnectionListeners) callListener(() => listener(socket, rooms))
+    })
+
+    // The session may have been revoked between the token check and now.
+    if (app.revocation.isRevoked(sid)) {
+      socket.disconnect(true)
+      return
+    }
+    for (const listener of connectionListeners) callListener(() => listener(socket))
+  })
+
+  const stopListening = app.revocation.onRevoked(revocation => {
+    const own = sessions.get(revocation.sid)
+    if (own === undefined) return
+    for (const socket of [...own]) socket.disconnect(true)
+  })
+
+  app.decorate('realtime', {
+    io,
+    notifier,
+    registerEvents (module: SocketEventModule) {
+      for (const [name, definition] of Object.entries(module)) {
+        if (runners.has(name)) throw new Error(`Socket event "${name}" is registered twice`)
+        runners.set(name, compileEvent(name, definition, app.log))
+      }
+    },
+    setConversationRooms (resolver: ConversationRoomsResolver) { resolveRooms = resolver },
+    onConnection (listener: ConnectionListener) { connectionListeners.push(listener) },
+    onDisconnection (listener: DisconnectionListener) { disconnectionListeners.push(listener) },
+    localSocketsOfSession (sid: string) { return sessions.get(sid)?.size ?? 0 }
+  } satisfies Realtime)
+
+  // Sockets go first so clients reconnect elsewhere while the HTTP server drains.
+  app.addHook('preClose', async () => { io.local.disconnectSockets(true) })
+  app.addHook('onClose', async () => {
+    stopListening()
+    // io.close() also closes the HTTP server, which Fastify closes itself: that second close's error is expected.
+    await new Promise<void>(resolve => { void io.close(() => { resolve() }) })
+  })
+}
+
+/** Conversation ids among a socket's rooms. */
+export function conversationIdsOf (rooms: Iterable<string>): string[] {
+  const ids: string[] = []
+  for (const room of rooms) if (room.startsWith(CONVERSATION_PREFIX)) ids.push(room.slice(CONVERSATION_PREFIX.length))
+  return ids
+}
+
+export default fp(gatewayPlugin, { name: 'realtime', fastify: '5.x', dependencies: ['auth'] })

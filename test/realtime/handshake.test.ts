@@ -1,0 +1,72 @@
+/**
+ * The handshake: tokens through auth.token or ?token= (with or without a Bearer/JWT prefix) connect; every bad
+ * token kind, and a disabled or deleted account, is refused with connect_error "unauthorized".
+ */
+import t from 'tap'
+import { startRealtimeApp } from '../helpers/realtime.js'
+import { craftJwt, nowSeconds } from '../modules/auth/auth-helpers.js'
+
+t.test('a valid token connects through auth.token or ?token=, with or without a scheme prefix', async t => {
+  const kit = await startRealtimeApp(t)
+  const alice = await kit.registerUser('alice')
+  const variants: Array<[string, Parameters<typeof kit.connect>]> = [
+    ['auth.token', [alice.accessToken]],
+    ['?token=', [alice.accessToken, { tokenInQuery: true }]],
+    ['auth.token Bearer', [`Bearer ${alice.accessToken}`]],
+    ['?token= JWT', [`JWT ${alice.accessToken}`, { tokenInQuery: true }]],
+    ['auth.token jwt lowercase', [`jwt ${alice.accessToken}`]]
+  ]
+  for (const [name, args] of variants) {
+    const socket = await kit.connect(...args)
+    t.ok(socket.connected, name)
+    const ack = await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] })
+    t.match(ack, { ok: true, data: { [alice.user.id]: { online: true } } }, `${name}: the socket works as alice`)
+    socket.disconnect()
+  }
+})
+
+t.test('every bad token kind is refused with "unauthorized"', async t => {
+  const kit = await startRealtimeApp(t)
+  const alice = await kit.registerUser('alice')
+  const [, payloadPart] = alice.accessToken.split('.')
+  const claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString())
+  const cases: Array<[string, string | null, Record<string, unknown>?]> = [
+    ['no token', null],
+    ['empty token', ''],
+    ['garbage', 'not-a-jwt'],
+    ['Bearer only', 'Bearer '],
+    ['wrong secret', craftJwt(claims, { secret: 'another-secret-that-is-long-enough-0123' })],
+    ['expired', craftJwt({ ...claims, iat: nowSeconds() - 3600, exp: nowSeconds() - 60 })],
+    ['alg none', craftJwt(claims, { header: { alg: 'none', typ: 'JWT' }, signature: '' })],
+    ['missing sid', craftJwt({ ...claims, sid: undefined })],
+    ['tampered payload', alice.accessToken.replace(payloadPart, Buffer.from(JSON.stringify({ ...claims, role: 'admin' })).toString('base64url'))],
+    ['token in a non-string auth', null, { auth: { token: { $gt: '' } } }],
+    ['token as a query array', null, { query: { token: [alice.accessToken, alice.accessToken] } }]
+  ]
+  for (const [name, token, options] of cases) {
+    const error = await kit.connect(token, options).then(() => null, (e: Error & { data?: { code?: string } }) => e)
+    t.equal(error?.message, 'unauthorized', name)
+  }
+  const expired = await kit.connect(craftJwt({ ...claims, iat: nowSeconds() - 3600, exp: nowSeconds() - 60 }))
+    .catch((e: { data?: { code?: string } }) => e)
+  t.match(expired, { data: { code: 'TOKEN_EXPIRED' } }, 'data.code says why')
+})
+
+t.test('a revoked session, a disabled and a deleted account are refused', async t => {
+  const kit = await startRealtimeApp(t)
+  const revoked = await kit.registerUser('rev')
+  const res = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { authorization: `Bearer ${revoked.accessToken}` } })
+  t.equal(res.statusCode, 204)
+  t.match(await kit.connect(revoked.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'TOKEN_REVOKED' } })
+
+  const disabled = await kit.registerUser('dis')
+  await kit.app.models.User.updateOne({ _id: disabled.user.id }, { $set: { disabled: true } })
+  t.match(await kit.connect(disabled.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'ACCOUNT_UNAVAILABLE' } })
+
+  const deleted = await kit.registerUser('del')
+  await kit.app.models.User.updateOne({ _id: deleted.user.id }, { $set: { deletedAt: new Date() } })
+  t.match(await kit.connect(deleted.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'ACCOUNT_UNAVAILABLE' } })
+
+  const fine = await kit.registerUser('ok')
+  t.ok((await kit.connect(fine.accessToken)).connected, 'an ordinary account still connects')
+})
