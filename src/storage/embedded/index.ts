@@ -7,6 +7,7 @@ import { EmbeddedServer } from './embedded-server.js'
 import { openJournaledStore } from './journal.js'
 import { MemoryStore } from './store.js'
 import type { EmbeddedStore, EngineLogger } from './store.types.js'
+import { DEFAULT_TTL_MONITOR_INTERVAL_MS, TtlMonitor } from './ttl.js'
 
 export type { EngineLogger } from './store.types.js'
 
@@ -24,6 +25,11 @@ export interface EmbeddedMongoOptions {
   cursorTimeoutMs?: number
   /** Passed to the journal. */
   compactAfterBytes?: number
+  /**
+   * How often the TTL monitor deletes documents expired by TTL indexes (`expireAfterSeconds`).
+   * Default 60_000 (MongoDB's 60 s); 0 disables the monitor.
+   */
+  ttlMonitorIntervalMs?: number
 }
 
 export interface EmbeddedMongo {
@@ -41,19 +47,22 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
   const logger = options.logger ?? silentLogger
   const host = options.host ?? '127.0.0.1'
   let store: EmbeddedStore
+  let memory: MemoryStore
   let closeStore: () => Promise<void> = async () => {}
   if (options.dataDir != null) {
     const journaled = await openJournaledStore({
       dataDir: options.dataDir,
       logger,
-      createStore: durability => new MemoryStore({ durability }),
+      createStore: durability => (memory = new MemoryStore({ durability })),
       ...(options.compactAfterBytes !== undefined ? { compactAfterBytes: options.compactAfterBytes } : {})
     })
     store = journaled.store
     closeStore = async () => await journaled.close()
   } else {
-    store = new MemoryStore({})
+    store = memory = new MemoryStore({})
   }
+  const ttlInterval = options.ttlMonitorIntervalMs ?? DEFAULT_TTL_MONITOR_INTERVAL_MS
+  const ttl = new TtlMonitor(async now => await memory.expireTtl(now), ttlInterval, logger)
 
   const server = new EmbeddedServer({
     store,
@@ -68,6 +77,7 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
     await closeStore()
     throw err
   }
+  if (ttlInterval > 0) ttl.start()
   const urlHost = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address
   const url = `mongodb://${urlHost}:${address.port}/?directConnection=true`
   logger.info({ url, dataDir: options.dataDir ?? null, documents: store.documentCount() }, 'embedded mongo: listening')
@@ -79,6 +89,7 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
     port: address.port,
     close: async () => {
       closing ??= (async () => {
+        await ttl.stop() // before the journal closes: a pass in flight still appends
         await server.close()
         await closeStore()
         logger.info({ url }, 'embedded mongo: closed')

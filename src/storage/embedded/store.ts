@@ -21,6 +21,7 @@ import {
   type FindAndModifyArgs, type FindAndModifyResult, type FindQuery, type IndexSpec, type InsertResult,
   type JournalRecord, type UpdateResult, type UpdateStatement, type WriteError
 } from './store.types.js'
+import { expireTtlPass, type TtlTarget } from './ttl.js'
 
 export interface MemoryStoreOptions {
   /** Receives every applied change; writes resolve once it has. Default: none (memory only). */
@@ -34,6 +35,12 @@ export class MemoryStore implements EmbeddedStore {
     get: (db, coll) => this.get(db, coll),
     ensure: (db, coll, records) => this.ensure(db, coll, records)
   }
+  private readonly ttlTarget: TtlTarget = {
+    collection: (db, coll) => this.get(db, coll),
+    namespaces: () => [...this.dbs].flatMap(([db, colls]) => [...colls.keys()].map(coll => [db, coll] as [string, string])),
+    commit: async records => await this.commit(records)
+  }
+  private ttlPass: Promise<unknown> = Promise.resolve()
 
   constructor (options: MemoryStoreOptions = {}) {
     this.durability = options.durability
@@ -263,6 +270,19 @@ export class MemoryStore implements EmbeddedStore {
     const c = this.get(db, coll)
     if (c === undefined) return []
     return distinctValues(c, key, query)
+  }
+
+  // ---- TTL ----
+
+  /**
+   * One TTL pass (ttl.ts): deletes, journaled, the documents whose TTL-indexed date is before
+   * `now` - expireAfterSeconds. Passes run one after another. Not part of EmbeddedStore; the TTL monitor
+   * and tests call it.
+   */
+  async expireTtl (now: Date = new Date()): Promise<number> {
+    const pass = this.ttlPass.then(async () => await expireTtlPass(this.ttlTarget, now))
+    this.ttlPass = pass.catch(() => {})
+    return await pass
   }
 
   // ---- journal support ----
