@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyLoggerOptions } from 'fastify'
 import type { AppConfig } from './config/load-config.js'
 import errorsPlugin from './plugins/errors.plugin.js'
+import jsonBodyPlugin from './plugins/json-body.plugin.js'
 import readinessPlugin from './plugins/readiness.plugin.js'
 import securityPlugin from './plugins/security.plugin.js'
 import docsPlugin from './plugins/docs.plugin.js'
@@ -47,6 +48,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
 
   app.decorate('config', config)
   await app.register(errorsPlugin)
+  await app.register(jsonBodyPlugin)
   await app.register(readinessPlugin)
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
   await app.register(docsPlugin)

@@ -68,3 +68,25 @@ t.test('thrown errors map once: AppError, validation, bad JSON, too large, unsup
   t.same(res.json(), { statusCode: 500, error: 'Internal Server Error', code: 'INTERNAL_ERROR', message: 'Something went wrong on our side' })
   t.notMatch(res.body, /secret internal detail/, 'internals never leak')
 })
+
+t.test('an empty JSON body means no body; a bodyless route accepts it, a route that needs one says why', async t => {
+  const { buildApp } = await import('../../src/app.js')
+  const { testConfig } = await import('../helpers/build-app.js')
+  const app = await buildApp(testConfig())
+  t.teardown(() => app.close())
+  app.post('/t/optional', async request => ({ body: request.body ?? null }))
+  app.post('/t/required', { schema: { body: Type.Object({ name: Type.String() }) } }, async () => ({ ok: true }))
+  await app.ready()
+  const json = { 'content-type': 'application/json' }
+
+  let res = await app.inject({ method: 'POST', url: '/t/optional', headers: json, payload: '' })
+  t.equal(res.statusCode, 200)
+  t.same(res.json(), { body: null })
+
+  res = await app.inject({ method: 'POST', url: '/t/required', headers: json, payload: '' })
+  t.equal(res.statusCode, 400)
+  t.equal(res.json().code, 'VALIDATION_ERROR')
+
+  res = await app.inject({ method: 'POST', url: '/t/optional', headers: json, payload: '{"__proto__":{"admin":true}}' })
+  t.equal(res.statusCode, 400, 'prototype poisoning is still refused')
+})

@@ -201,3 +201,13 @@ t.test('logout with a refresh token of another of my sessions revokes that one t
   t.equal(res.statusCode, 400)
   t.equal((await me(app, bearer(stranger.accessToken))).statusCode, 200, 'a rejected logout changes nothing')
 })
+
+t.test('logout from a client that sends Content-Type: application/json with no body', async t => {
+  const app = await buildAuthApp(t)
+  const user = await signUp(app)
+  const headers = { ...bearer(user.accessToken), 'content-type': 'application/json' }
+  const res = await app.inject({ method: 'POST', url: '/api/auth/logout', headers, payload: '' })
+  t.equal(res.statusCode, 204)
+  const after = await app.inject({ method: 'GET', url: '/api/users/me', headers: bearer(user.accessToken) })
+  t.equal(after.statusCode, 401, 'the session is revoked')
+})
