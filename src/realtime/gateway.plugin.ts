@@ -82,38 +82,43 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   }
 
   io.use((socket, next) => {
-    (async () => {
-      const data = await authenticateHandshake(app, socket.handshake)
-      const conversationIds = resolveRooms !== null ? await resolveRooms(data.userId) : []
-      socket.data = { ...data, conversationIds }
-    })().then(() => { next() }, (error: Error & { data?: unknown }) => {
+    authenticateHandshake(app, socket.handshake).then(data => {
+      socket.data = { ...data, conversationIds: [] }
+      next()
+    }, (error: Error & { data?: unknown }) => {
       if (error.message === UNAUTHORIZED && error.data !== undefined) return next(error)
       app.log.error({ err: error }, 'socket handshake failed')
       next(Object.assign(new Error('unavailable'), { data: { code: 'INTERNAL_ERROR' } }))
     })
   })
 
+  /**
+   * Joins the socket's conversation rooms. Read only once the socket is connected and in its user room, so a
+   * membership added meanwhile (socketsJoin through the user room) is either in the read or reaches the socket.
+   * False when the socket should not be served (resolver failed, or it left meanwhile).
+   */
+  const joinConversationRooms = async (socket: ParleySocket): Promise<boolean> => {
+    try {
+      const conversationIds = resolveRooms !== null ? await resolveRooms(socket.data.userId) : []
+      // A socket that left must not join: the adapter would keep rooms for a dead id.
+      if (!socket.connected) return false
+      socket.data.conversationIds = conversationIds
+      if (conversationIds.length > 0) await socket.join(conversationIds.map(conversationRoom))
+      return true
+    } catch (error) {
+      app.log.error({ err: error, userId: socket.data.userId }, 'socket rooms: resolver failed, disconnecting')
+      socket.disconnect(true)
+      return false
+    }
+  }
+
   io.on('connection', socket => {
-    const { userId, sid, role, conversationIds } = socket.data
-    // Joined synchronously, before any event of this socket is dispatched.
-    void socket.join([userRoom(userId), ...conversationIds.map(conversationRoom)])
+    const { userId, sid, role } = socket.data
+    void socket.join(userRoom(userId))
     let own = sessions.get(sid)
     if (own === undefined) sessions.set(sid, own = new Set())
     own.add(socket)
     const context: SocketContext = { userId, sid, role, socketId: socket.id }
-
-    socket.onAny((event: string, ...args: unknown[]) => {
-      const runner = runners.get(event)
-      if (runner !== undefined) {
-        void runner(context, args)
-        return
-      }
-      // Unknown events change nothing; an ack, if sent, is still answered.
-      const { ack } = splitArgs(args)
-      try {
-        ack?.(ackError('UNKNOWN_EVENT', 'No such event'))
-      } catch {}
-    })
     let rooms: string[] = []
     socket.on('disconnecting', () => { rooms = [...socket.rooms] })
     socket.on('disconnect', () => {
@@ -121,13 +126,30 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
       if (own.size === 0 && sessions.get(sid) === own) sessions.delete(sid)
       for (const listener of disconnectionListeners) callListener(() => listener(socket, rooms))
     })
-
     // The session may have been revoked between the token check and now.
     if (app.revocation.isRevoked(sid)) {
       socket.disconnect(true)
       return
     }
-    for (const listener of connectionListeners) callListener(() => listener(socket))
+
+    // Events wait for the rooms: a handler never runs for a socket that is not yet where it belongs.
+    const ready = joinConversationRooms(socket)
+    socket.onAny((event: string, ...args: unknown[]) => {
+      void ready.then(ok => {
+        if (!ok || !socket.connected) return
+        const runner = runners.get(event)
+        if (runner !== undefined) return runner(context, args)
+        // Unknown events change nothing; an ack, if sent, is still answered.
+        const { ack } = splitArgs(args)
+        try {
+          ack?.(ackError('UNKNOWN_EVENT', 'No such event'))
+        } catch {}
+      })
+    })
+    void ready.then(ok => {
+      if (!ok || !socket.connected) return
+      for (const listener of connectionListeners) callListener(() => listener(socket))
+    })
   })
 
   const stopListening = app.revocation.onRevoked(revocation => {
