@@ -4,7 +4,7 @@
  * public user documents agree.
  */
 import t from 'tap'
-import type { ClientSocket, RealtimeKit } from '../helpers/realtime.js'
+import type { ClientSocket, ParleyClient, RealtimeKit } from '../helpers/realtime.js'
 import { startRealtimeApp } from '../helpers/realtime.js'
 
 interface Presence { action: string, userId: string, online: boolean, lastSeenAt: string | null }
@@ -113,4 +113,9 @@ t.test('presence_query answers many ids at once, unknown ones offline', async t 
   const many = Array.from({ length: 200 }, (_, i) => i.toString(16).padStart(24, '0'))
   const big = await kit.emitAck<Record<string, unknown>>(socket, 'presence_query', { userIds: many })
   t.equal(big.ok && Object.keys(big.data).length, 200, 'the maximum of 200 ids is answered')
+
+  // The typed maps a client imports (src/realtime/events.ts) describe this event and its ack.
+  const typed = socket as unknown as ParleyClient
+  const typedAck = await typed.emitWithAck('presence_query', { userIds: [alice.user.id] })
+  t.equal(typedAck.ok && typedAck.data[alice.user.id].online, true)
 })
