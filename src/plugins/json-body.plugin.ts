@@ -10,11 +10,13 @@ async function jsonBodyPlugin (app: FastifyInstance): Promise<void> {
   const parseJson = app.getDefaultJsonParser('error', 'error')
   app.removeContentTypeParser('application/json')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body === 'string' && body.trim() === '') {
+    // parseAs 'string' hands us a string; the type also allows a Buffer.
+    const text = typeof body === 'string' ? body : body.toString('utf8')
+    if (text.trim() === '') {
       done(null, undefined)
       return
     }
-    parseJson(request, body, done)
+    parseJson(request, text, done)
   })
 }
 
