@@ -1,0 +1,282 @@
+/**
+ * `npm run bench`: Parley's realtime path against a bare Socket.IO relay, in one run on this machine.
+ *  - Parley: the real app (buildApp) on the embedded engine with a temporary durable DATA_DIR, listening on
+ *    127.0.0.1:0; users registered and logged in over REST, one direct conversation per pair; each sender emits
+ *    `chat_message {conversationId, body, clientMsgId}` and the receiver gets `re_message` (stored, seq'd, acked).
+ *  - Relay: a plain socket.io Server that puts each socket in the room named in its handshake and forwards each
+ *    message to that room except the sender, then acks (no auth, no validation, no storage).
+ * The same client code (bench-realtime-clients.ts) and the same ~100-byte bodies drive both, in two phases:
+ * throughput (each sender keeps a window of messages in flight) and latency at a fixed offered rate; then the
+ * server's RSS per idle socket. Clients run in a child process by default so they do not share the servers' loop.
+ *
+ * Options: --pairs N (50), --seconds S per phase (10), --rate msgs/s total (1000), --window in flight per sender
+ * (10), --idle sockets (1000), --clients-in-child=false (clients in this process), --profile FILE.cpuprofile
+ * (CPU profile of this process, i.e. the servers, during Parley's throughput phase; prints the top functions),
+ * --data-dir DIR (default: a fresh temporary directory, removed after; `:memory:` for no journal).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { Session } from 'node:inspector/promises'
+import { loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { Server } from 'socket.io'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config/load-config.js'
+import * as clients from './bench-realtime-clients.js'
+import type { LatencyResult, LoadSpec, PairSpec, ThroughputResult } from './bench-realtime-clients.js'
+
+function option (name: string, fallback: string): string {
+  const args = process.argv.slice(2)
+  const inline = args.find(arg => arg.startsWith(`--${name}=`))
+  if (inline !== undefined) return inline.slice(name.length + 3)
+  const at = args.indexOf(`--${name}`)
+  return at >= 0 && args[at + 1] !== undefined && !args[at + 1].startsWith('--') ? args[at + 1] : fallback
+}
+const PAIRS = Number(option('pairs', '50'))
+const SECONDS = Number(option('seconds', '10'))
+const RATE = Number(option('rate', '1000'))
+const WINDOW = Number(option('window', '10'))
+const IDLE = Number(option('idle', '1000'))
+const IN_CHILD = option('clients-in-child', 'true') !== 'false'
+const PROFILE = option('profile', '')
+/** A directory to use instead of a fresh temporary one; `:memory:` runs the engine without a journal (for comparison). */
+const DATA_DIR = option('data-dir', '')
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+/** Runs client commands in the child (IPC) or in this process. */
+interface Clients {
+  throughput: (spec: LoadSpec) => Promise<ThroughputResult>
+  latency: (spec: LoadSpec) => Promise<LatencyResult>
+  openIdle: (url: string, tokens: string[], count: number) => Promise<number>
+  closeIdle: () => Promise<void>
+  close: () => void
+}
+
+function localClients (): Clients {
+  const log = (line: string): void => { console.log(line) }
+  return {
+    throughput: async spec => await clients.runThroughput(spec, SECONDS, WINDOW, log),
+    latency: async spec => await clients.runLatency(spec, SECONDS, RATE, log),
+    openIdle: async (url, tokens, count) => await clients.openIdle(url, tokens, count),
+    closeIdle: async () => { clients.closeIdle() },
+    close: () => {}
+  }
+}
+
+function childClients (): Clients {
+  const script = fileURLToPath(new URL('./bench-realtime-clients.ts', import.meta.url))
+  const child: ChildProcess = fork(script, ['--bench-clients'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+  let nextId = 0
+  const pending = new Map<number, { resolve: (value: any) => void, reject: (error: Error) => void }>()
+  child.on('message', (reply: { id: number, result?: unknown, error?: string }) => {
+    const waiter = pending.get(reply.id)
+    pending.delete(reply.id)
+    if (reply.error !== undefined) waiter?.reject(new Error(reply.error))
+    else waiter?.resolve(reply.result)
+  })
+  child.on('exit', code => { for (const waiter of pending.values()) waiter.reject(new Error(`client process exited (${code})`)) })
+  const call = async (command: Record<string, unknown>): Promise<any> => await new Promise((resolve, reject) => {
+    const id = ++nextId
+    pending.set(id, { resolve, reject })
+    child.send({ ...command, id })
+  })
+  return {
+    throughput: async spec => await call({ kind: 'throughput', spec, seconds: SECONDS, window: WINDOW }),
+    latency: async spec => await call({ kind: 'latency', spec, seconds: SECONDS, rate: RATE }),
+    openIdle: async (url, tokens, count) => await call({ kind: 'openIdle', url, tokens, count }),
+    closeIdle: async () => { await call({ kind: 'closeIdle' }) },
+    close: () => { child.disconnect() }
+  }
+}
+
+interface Target { label: string, url: string, pairs: PairSpec[], tokens: string[], close: () => Promise<void> }
+
+async function startParley (): Promise<Target> {
+  const temporary = DATA_DIR === ''
+  const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : DATA_DIR
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+    // The bench measures the message path, not the limits or the password hash.
+    RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_LOGIN_ACCOUNT: '0',
+    ARGON2_MEMORY_KIB: '64',
+    ARGON2_TIME_COST: '1',
+    ARGON2_PARALLELISM: '1'
+  })
+  const app = await buildApp(config)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  const password = 'correct horse battery'
+  const user = async (name: string): Promise<{ id: string, token: string }> => {
+    const registered = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: name, email: `${name}@example.com`, password } })
+    if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`)
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: name, password } })
+    if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`)
+    return { id: registered.json().user.id, token: login.json().accessToken }
+  }
+  const pairs: PairSpec[] = []
+  for (let i = 0; i < PAIRS; i++) {
+    const sender = await user(`sender${i}`)
+    const receiver = await user(`receiver${i}`)
+    const opened = await app.inject({
+      method: 'POST', url: '/api/conversations', headers: { authorization: `Bearer ${sender.token}` }, payload: { type: 'direct', userId: receiver.id }
+    })
+    if (opened.statusCode !== 201) throw new Error(`open conversation failed: ${opened.body}`)
+    pairs.push({ senderToken: sender.token, receiverToken: receiver.token, conversationId: opened.json().id })
+  }
+  return {
+    label: 'parley',
+    url: `http://127.0.0.1:${address.port}`,
+    pairs,
+    tokens: pairs.flatMap(pair => [pair.senderToken, pair.receiverToken]),
+    close: async () => {
+      await app.close()
+      if (temporary) rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+}
+
+async function startRelay (): Promise<Target> {
+  const server = createServer()
+  const io = new Server(server, { path: '/socket.io', serveClient: false })
+  io.on('connection', socket => {
+    const room = `conversation:${String(socket.handshake.auth.conversationId)}`
+    void socket.join(room)
+    socket.on('chat_message', (payload: { conversationId: string, body: string, clientMsgId?: string }, ack?: (response: unknown) => void) => {
+      const message = { ...payload, senderId: 'relay', createdAt: new Date().toISOString() }
+      socket.to(room).emit('re_message', { action: 're_message', message })
+      ack?.({ ok: true, data: message })
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  const pairs = Array.from({ length: PAIRS }, (_, i) => ({ senderToken: 'none', receiverToken: 'none', conversationId: `pair${i}` }))
+  return {
+    label: 'relay',
+    url: `http://127.0.0.1:${address.port}`,
+    pairs,
+    tokens: ['none'],
+    close: async () => { await new Promise<void>(resolve => { void io.close(() => { resolve() }) }) }
+  }
+}
+
+/** This process's RSS after a full collection (twice: finalizers free more on the second). */
+async function settledRss (): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    gc()
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+  return process.memoryUsage().rss
+}
+
+interface Results { throughput: ThroughputResult, latency: LatencyResult, rssPerSocket: number }
+
+async function measure (target: Target, load: Clients): Promise<Results> {
+  const spec: LoadSpec = { label: target.label, url: target.url, pairs: target.pairs }
+  // First, on the fresh server: after the load phases the heap holds their garbage and RSS moves on its own.
+  console.log(`--- ${target.label}: RSS per idle socket, ${IDLE} sockets`)
+  const before = await settledRss()
+  const opened = await load.openIdle(target.url, target.tokens, IDLE)
+  await new Promise(resolve => setTimeout(resolve, 1000))
+  const rssPerSocket = (await settledRss() - before) / opened
+  await load.closeIdle()
+  console.log(`--- ${target.label}: throughput, ${PAIRS} pairs, window ${WINDOW} per sender, ${SECONDS} s`)
+  let session: Session | null = null
+  if (PROFILE !== '' && target.label === 'parley') {
+    session = new Session()
+    session.connect()
+    await session.post('Profiler.enable')
+    await session.post('Profiler.start')
+  }
+  const throughput = await load.throughput(spec)
+  if (session !== null) {
+    const { profile } = await session.post('Profiler.stop')
+    writeFileSync(PROFILE, JSON.stringify(profile))
+    session.disconnect()
+    printTopFunctions(profile)
+  }
+  console.log(`--- ${target.label}: latency at ${RATE} msgs/s offered, ${SECONDS} s (+1 s warm-up)`)
+  const latency = await load.latency(spec)
+  return { throughput, latency, rssPerSocket }
+}
+
+/** Self time per function in a V8 CPU profile, top 20. */
+function printTopFunctions (profile: { nodes: Array<{ id: number, callFrame: { functionName: string, url: string, lineNumber: number } }>, samples?: number[], timeDeltas?: number[] }): void {
+  const byNode = new Map<number, number>()
+  const samples = profile.samples ?? []
+  const deltas = profile.timeDeltas ?? []
+  samples.forEach((id, i) => byNode.set(id, (byNode.get(id) ?? 0) + (deltas[i] ?? 0)))
+  const byFunction = new Map<string, number>()
+  let total = 0
+  for (const node of profile.nodes) {
+    const us = byNode.get(node.id) ?? 0
+    total += us
+    const { functionName, url, lineNumber } = node.callFrame
+    const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/main\//, '')
+    const key = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`
+    byFunction.set(key, (byFunction.get(key) ?? 0) + us)
+  }
+  // By package too: says whether the time goes to Socket.IO, the database path or Parley's own code.
+  const byArea = new Map<string, number>()
+  for (const node of profile.nodes) {
+    const { url, functionName } = node.callFrame
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1]
+    const area = pkg ?? (url.includes('/src/storage/embedded/') ? 'embedded engine' : url.includes('/src/') ? 'parley src' : url.startsWith('node:') ? 'node (js)' : url === '' && functionName.startsWith('(') ? functionName : 'native')
+    byArea.set(area, (byArea.get(area) ?? 0) + (byNode.get(node.id) ?? 0))
+  }
+  console.log(`Self time by area: ${[...byArea].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([area, us]) => `${area} ${(us / total * 100).toFixed(1)} %`).join(', ')}`)
+  console.log(`Top self time in the server process (${PROFILE}):`)
+  for (const [key, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    console.log(`  ${(us / total * 100).toFixed(1).padStart(5)} %  ${key}`)
+  }
+}
+
+const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+async function main (): Promise<void> {
+  const load = IN_CHILD ? childClients() : localClients()
+  console.log(`load average before: ${loadavg().map(v => v.toFixed(2)).join(' ')}; clients ${IN_CHILD ? 'in a child process' : 'in the servers\' process (they share one event loop)'}`)
+  const results: Record<string, Results> = {}
+  for (const start of [startRelay, startParley]) {
+    const target = await start()
+    results[target.label] = await measure(target, load)
+    await target.close()
+  }
+  load.close()
+  const { parley, relay } = results
+  const ratio = parley.throughput.perSecond / relay.throughput.perSecond
+  console.log('')
+  console.log(`load average after: ${loadavg().map(v => v.toFixed(2)).join(' ')}`)
+  console.log('| measurement | Parley | relay | Parley/relay |')
+  console.log('|---|---|---|---|')
+  console.log(`| throughput, delivered msgs/s | ${fmt(parley.throughput.perSecond, 0)} | ${fmt(relay.throughput.perSecond, 0)} | ${fmt(ratio, 2)} |`)
+  console.log(`| throughput phase errors | ${parley.throughput.errors} | ${relay.throughput.errors} | |`)
+  for (const [name, key] of [['p50', 'p50'], ['p99', 'p99'], ['max', 'max']] as const) {
+    console.log(`| latency ${name} at ${RATE} msgs/s, ms | ${fmt(parley.latency[key], 2)} | ${fmt(relay.latency[key], 2)} | ${fmt(parley.latency[key] / relay.latency[key], 2)} |`)
+  }
+  console.log(`| achieved send rate, msgs/s | ${fmt(parley.latency.achievedPerSecond, 0)} | ${fmt(relay.latency.achievedPerSecond, 0)} | |`)
+  console.log(`| latency samples / lost / errors | ${parley.latency.samples} / ${parley.latency.lost} / ${parley.latency.errors} | ${relay.latency.samples} / ${relay.latency.lost} / ${relay.latency.errors} | |`)
+  const codes = (result: { errorCodes: Record<string, number> }): string => Object.entries(result.errorCodes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'
+  console.log(`| failed acks by code (throughput; latency) | ${codes(parley.throughput)}; ${codes(parley.latency)} | ${codes(relay.throughput)}; ${codes(relay.latency)} | |`)
+  console.log(`| server RSS per idle socket, KiB${IN_CHILD ? '' : ' (clients included)'} | ${fmt(parley.rssPerSocket / 1024)} | ${fmt(relay.rssPerSocket / 1024)} | ${fmt(parley.rssPerSocket / relay.rssPerSocket, 2)} |`)
+  console.log('')
+  console.log(`aim: Parley throughput >= 0.5x relay: ${ratio >= 0.5 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`)
+  console.log(`aim: p99 < 50 ms at ${RATE} msgs/s: ${parley.latency.p99 < 50 ? 'met' : 'NOT met'} (${fmt(parley.latency.p99, 2)} ms)`)
+}
+
+main().catch(error => {
+  console.error(error)
+  process.exit(1)
+})
