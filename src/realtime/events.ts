@@ -40,10 +40,23 @@ export interface MessagePayload {
   deletedAt: string | null
 }
 
+/** A user as anyone may see them (`deleted: true` for a deleted account, shown as `deleted-user`). */
+export interface PublicUserPayload {
+  id: string
+  username: string
+  firstName: string
+  lastName: string
+  online: boolean
+  lastSeenAt: string | null
+  deleted: boolean
+}
+
 export interface ConversationMemberPayload {
   userId: string
   role: 'owner' | 'admin' | 'member'
   joinedAt: string
+  /** The member's public profile, so clients need no extra lookup to show a conversation. */
+  user: PublicUserPayload
 }
 
 export interface ConversationPayload {
@@ -57,8 +70,12 @@ export interface ConversationPayload {
   createdAt: string
   lastSeq: number
   lastMessage: MessagePayload | null
+  /** When the last message arrived (or the conversation was created): the list's order. */
+  lastActivityAt: string
+  /** The caller's own marks and unread count. */
   unreadCount: number
   readSeq: number
+  deliveredSeq: number
 }
 
 // ---- Client to server: payloads and ack data ----
