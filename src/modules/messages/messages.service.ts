@@ -12,6 +12,7 @@ import type { UserRole } from '../../storage/models/user.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
 import { rateLimited } from '../auth/login-limiter.js'
 import { objectId, type ConversationsService } from '../conversations/conversations.service.js'
+import { KeyedSerialQueue } from './keyed-serial-queue.js'
 import type { Message } from './messages.schemas.js'
 import { toMessage } from './messages.view.js'
 
@@ -51,6 +52,10 @@ export class MessagesService {
   private readonly Message: MessageModel
   private readonly conversations: ConversationsService
   private readonly notifier: () => Notifier
+  /** Claims seqs one send at a time per conversation (within this instance). */
+  private readonly seqQueue = new KeyedSerialQueue()
+  /** conversationId -> the last seq claimed here, while sends to it are queued. */
+  private readonly seqHints = new Map<string, number>()
   private readonly maxBytes: number
   private readonly limiter: RateLimiterAbstract | null
 
@@ -121,21 +126,33 @@ export class MessagesService {
       replyToId = id as Types.ObjectId
     }
 
-    const doc = await this.insertNext(conversation, {
-      conversationId, senderId: sender, body, attachments: [], clientMsgId: input.clientMsgId, replyToId
+    const key = String(conversationId)
+    const doc = await this.seqQueue.run(key, async () => {
+      // While sends are queued here, the seq just claimed is newer than any `conversation` read before queueing.
+      const inserted = await this.insertNext({ ...conversation, lastSeq: Math.max(conversation.lastSeq, this.seqHints.get(key) ?? 0) }, {
+        conversationId, senderId: sender, body, attachments: [], clientMsgId: input.clientMsgId, replyToId
+      })
+      if (inserted.created) {
+        const stored = inserted.message
+        this.seqHints.set(key, stored.seq)
+        // lastSeq only grows: a slower sender elsewhere with a smaller seq must not move it back. A new message un-hides.
+        const advanced = await this.Conversation.updateOne(
+          { _id: conversationId, lastSeq: { $lt: stored.seq } },
+          { $set: { lastSeq: stored.seq, lastMessage: stored, lastActivityAt: stored.createdAt, hiddenFor: [] } }
+        )
+        if (advanced.matchedCount === 0) await this.Conversation.updateOne({ _id: conversationId }, { $set: { hiddenFor: [] } })
+      }
+      return inserted
+    }).finally(() => {
+      if (!this.seqQueue.busy(key)) this.seqHints.delete(key)
     })
     if (!doc.created) return { message: toMessage(doc.message), created: false }
     const stored = doc.message
-    // lastSeq only grows: a slower sender with a smaller seq must not move it back. A new message un-hides.
-    const advanced = await this.Conversation.updateOne(
-      { _id: conversationId, lastSeq: { $lt: stored.seq } },
-      { $set: { lastSeq: stored.seq, lastMessage: stored, lastActivityAt: stored.createdAt, hiddenFor: [] } }
-    )
-    if (advanced.matchedCount === 0) await this.Conversation.updateOne({ _id: conversationId }, { $set: { hiddenFor: [] } })
-    // The sender has read what they wrote (keeps unreadCount = lastSeq - readSeq right without counting).
-    await this.conversations.moveMark({ ...conversation, lastSeq: stored.seq }, senderId, 'read', stored.seq)
     const message = toMessage(stored)
+    // Stored: deliver now, then record that the sender has read what they wrote (keeps unreadCount =
+    // lastSeq - readSeq right without counting).
     this.notifier().toConversation(String(conversationId), 're_message', { message }, { exceptSocketId })
+    await this.conversations.moveMark({ ...conversation, lastSeq: stored.seq }, senderId, 'read', stored.seq)
     return { message, created: true }
   }
 
