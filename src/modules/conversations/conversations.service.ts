@@ -15,6 +15,7 @@ import type { PublicUser } from '../users/users.schemas.js'
 import type { Conversation } from './conversations.schemas.js'
 import { toConversation } from './conversations.view.js'
 import type { TypingThrottle } from './typing-throttle.js'
+import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 
 export interface ConversationsServiceOptions {
   Conversation: ConversationModel
@@ -38,17 +39,13 @@ export const conversationNotFound = (): Error => notFound('No such conversation'
 
 export const directKeyOf = (a: string, b: string): string => [a, b].sort().join(':')
 
-function encodeCursor (doc: ConversationDoc): string {
-  return Buffer.from(JSON.stringify({ t: new Date(doc.lastActivityAt).getTime(), i: String(doc._id) })).toString('base64url')
+function cursorOf (doc: ConversationDoc): string {
+  return encodeCursor({ t: new Date(doc.lastActivityAt).getTime(), i: String(doc._id) })
 }
 
-function decodeCursor (cursor: string): { t: Date, i: Types.ObjectId } {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { t?: unknown, i?: unknown }
-    const id = typeof parsed.i === 'string' ? objectId(parsed.i) : null
-    if (typeof parsed.t === 'number' && Number.isFinite(parsed.t) && id !== null) return { t: new Date(parsed.t), i: id }
-  } catch {}
-  throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned')
+function readCursor (position: Record<string, unknown>): { t: Date, i: Types.ObjectId } | null {
+  const id = typeof position.i === 'string' ? objectId(position.i) : null
+  return typeof position.t === 'number' && Number.isFinite(position.t) && id !== null ? { t: new Date(position.t), i: id } : null
 }
 
 export class ConversationsService {
@@ -128,13 +125,13 @@ export class ConversationsService {
     const uid = new Types.ObjectId(userId)
     const filter: Record<string, unknown> = { memberIds: uid, hiddenFor: { $ne: uid } }
     if (options.cursor !== undefined) {
-      const { t, i } = decodeCursor(options.cursor)
+      const { t, i } = decodeCursor(options.cursor, readCursor)
       filter.$or = [{ lastActivityAt: { $lt: t } }, { lastActivityAt: t, _id: { $lt: i } }]
     }
     const docs = await this.Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).lean()
     const page = docs.slice(0, limit)
     const items = await this.views(page, userId)
-    return { items, nextCursor: docs.length > limit ? encodeCursor(page[page.length - 1]) : null }
+    return { items, nextCursor: docs.length > limit ? cursorOf(page[page.length - 1]) : null }
   }
 
   async get (userId: string, conversationId: string): Promise<Conversation> {

@@ -10,6 +10,7 @@ import type { RevocationService } from '../auth/revocation.service.js'
 import type { LoginLimiter } from '../auth/login-limiter.js'
 import { toPublicUser, nobodyOnline, DELETED_USERNAME, type OnlineLookup } from './users.view.js'
 import type { PublicUser, UpdateMeBody } from './users.schemas.js'
+import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 
 export interface UsersServiceOptions {
   User: UserModel
@@ -53,18 +54,6 @@ function duplicateKeyConflict (error: unknown): AppError | null {
 
 function escapeRegex (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
-}
-
-function encodeCursor (usernameKey: string): string {
-  return Buffer.from(JSON.stringify({ u: usernameKey })).toString('base64url')
-}
-
-function decodeCursor (cursor: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { u?: unknown }
-    if (typeof parsed.u === 'string') return parsed.u
-  } catch {}
-  throw badRequest('INVALID_CURSOR', 'The cursor is not one this API returned')
 }
 
 export class UsersService {
@@ -145,7 +134,7 @@ export class UsersService {
   async search (options: SearchOptions): Promise<{ items: PublicUser[], nextCursor: string | null }> {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_LIMIT, 1), 200)
     // `$gt ''` also skips deleted accounts, which have no usernameKey.
-    const after = options.cursor !== undefined ? decodeCursor(options.cursor) : ''
+    const after = options.cursor !== undefined ? decodeCursor(options.cursor, position => typeof position.u === 'string' ? position.u : null) : ''
     const filter: Record<string, unknown> = { usernameKey: { $gt: after }, disabled: false }
     const search = options.search !== undefined ? normalizeKey(options.search) : ''
     if (search !== '') {
@@ -156,7 +145,7 @@ export class UsersService {
     const page = users.slice(0, limit)
     return {
       items: page.map(user => toPublicUser(user, this.isOnline)),
-      nextCursor: users.length > limit ? encodeCursor(page[page.length - 1].usernameKey as string) : null
+      nextCursor: users.length > limit ? encodeCursor({ u: page[page.length - 1].usernameKey as string }) : null
     }
   }
 
