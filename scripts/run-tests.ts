@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 
 const args = process.argv.slice(2)
-const child = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...(args.length > 0 ? args : ['test'])], {
+// With no files named, tap runs its `include` globs from package.json (test/**/*.test.ts, not the helpers).
+const child = spawn(process.execPath, ['node_modules/tap/dist/esm/run.mjs', ...args], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0' }
 })
