@@ -23,6 +23,7 @@ export const Attachment = Type.Object({
   mimeType: Type.String(),
   url: Type.String()
 })
+export type Attachment = Static<typeof Attachment>
 
 export const Message = Type.Object({
   id: Type.String(),

@@ -1,6 +1,7 @@
 /** How a stored message is shown on the wire (REST and socket alike). */
 import type { MessageDoc } from '../../storage/models/message.model.js'
 import type { Message } from './messages.schemas.js'
+import { toAttachment } from '../attachments/attachments.view.js'
 
 const iso = (date: Date | undefined | null): string | null => date instanceof Date ? date.toISOString() : (date != null ? new Date(date).toISOString() : null)
 
@@ -11,8 +12,7 @@ export function toMessage (doc: MessageDoc): Message {
     seq: doc.seq,
     senderId: String(doc.senderId),
     body: doc.deletedAt != null ? '' : doc.body,
-    // Attachment documents arrive with the attachments issue; until then no message carries any.
-    attachments: [],
+    attachments: doc.deletedAt != null ? [] : (doc.attachments ?? []).map(toAttachment),
     clientMsgId: doc.clientMsgId ?? null,
     replyToId: doc.replyToId != null ? String(doc.replyToId) : null,
     createdAt: iso(doc.createdAt) as string,

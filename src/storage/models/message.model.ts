@@ -1,5 +1,13 @@
 import { Schema, type Connection, type Model, type Types } from 'mongoose'
 
+/** A file as a message carries it: a copy of the attachment's metadata, so history needs no join. */
+export interface MessageAttachment {
+  _id: Types.ObjectId
+  name: string
+  size: number
+  mimeType: string
+}
+
 /**
  * A message. `seq` numbers a conversation's messages 1, 2, 3... with no gaps: the unique {conversationId, seq}
  * index makes concurrent senders (on any instance) retry with the next number instead of sharing one.
@@ -10,8 +18,7 @@ export interface MessageDoc {
   seq: number
   senderId: Types.ObjectId
   body: string
-  /** Attachment ids (the attachments issue fills this in). */
-  attachments: Types.ObjectId[]
+  attachments: MessageAttachment[]
   /** The sender's idempotency key: a retried send with the same key returns the stored message. */
   clientMsgId?: string
   replyToId?: Types.ObjectId
@@ -28,7 +35,10 @@ const messageSchema = new Schema<MessageDoc>({
   seq: { type: Number, required: true },
   senderId: { type: Schema.Types.ObjectId, required: true, ref: 'User' },
   body: { type: String, default: '' },
-  attachments: { type: [Schema.Types.ObjectId], default: [] },
+  attachments: {
+    type: [new Schema<MessageAttachment>({ name: String, size: Number, mimeType: String }, { _id: true })],
+    default: []
+  },
   clientMsgId: { type: String },
   replyToId: { type: Schema.Types.ObjectId },
   editedAt: { type: Date },
