@@ -8,6 +8,7 @@
 import { Bound, compareBson, keyValue, typeRank, R_ARRAY, R_MAX, R_MIN, R_NULL, R_REGEX } from './bson-order.js'
 import type { FieldInterval, IndexTree } from './index-tree.js'
 import { MongoCommandError, type Document } from './store.types.js'
+import { compileFilter } from './match.js'
 
 export interface Plan {
   index: IndexTree
@@ -130,7 +131,7 @@ export function choosePlan (indexes: IndexTree[], filter: Document | undefined, 
   const sortSpec = sortPairs(sort)
   let best: { plan: Plan; score: number } | undefined
   for (const index of indexes) {
-    if (index.spec.partialFilterExpression != null && !hinted(index, hint)) continue
+    if (index.spec.partialFilterExpression != null && !hinted(index, hint) && !impliesPartial(conds, index.spec.partialFilterExpression)) continue
     const plan = planFor(index, conds, sortSpec)
     if (plan === undefined) continue
     if (hinted(index, hint)) return plan
@@ -139,6 +140,53 @@ export function choosePlan (indexes: IndexTree[], filter: Document | undefined, 
     if (best === undefined || score > best.score || (score === best.score && index.fields.length < best.plan.index.fields.length)) best = { plan, score }
   }
   return best?.plan
+}
+
+/**
+ * A partial index holds only the documents its filter matches, so a query may use it only when every document
+ * the query matches is in it. Proven conservatively, as MongoDB does for the simple cases: each field the partial
+ * filter names must be pinned by the query to equality points that all satisfy that field's condition
+ * (`clientMsgId: 'abc'` implies `clientMsgId: { $type: 'string' }`). Anything else ($or, ranges): not used.
+ */
+function impliesPartial (conds: Map<string, FieldCond>, partial: Document): boolean {
+  const clauses = partialClauses(partial)
+  if (clauses === null) return false
+  return clauses.every(({ field, matches }) => {
+    const points = conds.get(field)?.points
+    // a null point also matches documents missing the field, which a partial index may leave out
+    if (points === undefined || points.length === 0 || points.some(point => typeRank(point) === R_NULL)) return false
+    return points.every(point => matches(withPath(field, point)))
+  })
+}
+
+interface PartialClause { field: string, matches: (doc: unknown) => boolean }
+/** Per partial filter (planning runs per query): its field clauses compiled, or null when it has other operators. */
+const clauseCache = new WeakMap<Document, PartialClause[] | null>()
+
+function partialClauses (partial: Document): PartialClause[] | null {
+  const cached = clauseCache.get(partial)
+  if (cached !== undefined) return cached
+  const clauses: PartialClause[] = []
+  const collect = (expression: Document): boolean => {
+    for (const [field, condition] of Object.entries(expression)) {
+      if (field === '$and' && Array.isArray(condition)) {
+        if (!condition.every(sub => isPlainObject(sub) && collect(sub))) return false
+      } else if (field.startsWith('$')) {
+        return false
+      } else {
+        clauses.push({ field, matches: compileFilter({ [field]: condition }) as (doc: unknown) => boolean })
+      }
+    }
+    return true
+  }
+  const result = collect(partial) ? clauses : null
+  clauseCache.set(partial, result)
+  return result
+}
+
+/** `{ a: { b: value } }` for the path 'a.b'. */
+function withPath (path: string, value: unknown): Document {
+  return path.split('.').reduceRight<unknown>((inner, part) => ({ [part]: inner }), value) as Document
 }
 
 function hinted (index: IndexTree, hint: Document | string | undefined): boolean {

@@ -148,3 +148,33 @@ t.test('bounded in-memory sort (small limit) selects exactly what a full sort wo
     }
   }
 })
+
+t.test('a partial index serves queries whose equality implies its filter, and only those', async t => {
+  const store = new MemoryStore()
+  await store.createIndexes('db', 'p', [
+    { key: { conv: 1, seq: 1 }, name: 'conv_1_seq_1', unique: true },
+    { key: { conv: 1, client: 1 }, name: 'client', unique: true, partialFilterExpression: { client: { $type: 'string' } } },
+    { key: { conv: 1, flag: 1 }, name: 'flagged', partialFilterExpression: { $and: [{ flag: { $exists: true } }, { flag: { $gt: 2 } }] } }
+  ])
+  const conv = new ObjectId()
+  const docs: Document[] = []
+  for (let i = 0; i < 2000; i++) {
+    const doc: Document = { conv, seq: i }
+    if (i % 2 === 0) doc.client = `c${i}`
+    else if (i % 3 === 0) doc.client = i
+    if (i % 5 === 0) doc.flag = i % 7
+    docs.push(doc)
+  }
+  await store.insert('db', 'p', docs, true)
+  const explain = (filter: Document): Document => store.explainFind('db', 'p', { filter })
+  t.same(explain({ conv, client: 'c10' }), { index: 'client', docsExamined: 1, nReturned: 1, sortedByIndex: false }, 'a string equality implies $type string')
+  t.same(explain({ conv, client: { $in: ['c10', 'c12'] } }).index, 'client')
+  t.not(explain({ conv, client: 9 }).index, 'client', 'a number is not in the partial index: not used')
+  t.equal(explain({ conv, client: 9 }).nReturned, 1, 'and still found by another plan')
+  t.not(explain({ conv, client: null }).index, 'client', 'null also matches missing fields: not used')
+  t.equal(explain({ conv, client: null }).nReturned, store.find('db', 'p', { filter: { conv, client: { $exists: false } } }).length)
+  t.not(explain({ conv, client: { $gt: 'c' } }).index, 'client', 'a range proves nothing')
+  t.same(explain({ conv, flag: 5 }).index, 'flagged', '$and of conditions all implied by the point')
+  t.not(explain({ conv, flag: 1 }).index, 'flagged', 'a point outside the filter: not used')
+  t.equal(explain({ conv, flag: 1 }).nReturned, docs.filter(d => d.flag === 1).length)
+})
