@@ -97,6 +97,10 @@ export interface PresenceState { online: boolean, lastSeenAt: string | null }
 export type PresenceQueryResult = Record<string, PresenceState>
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export type EmptyResult = {}
+/** A fresh access token (from POST /api/auth/refresh) for the live socket; same user as the socket's. */
+export interface AuthRefreshInput { token: string }
+/** When the socket's new token expires (ISO): refresh again before then (plus the server's grace). */
+export interface AuthRefreshResult { expiresAt: string }
 
 export interface ClientToServerEvents {
   chat_message: (payload: ChatMessageInput, ack: AckCallback<MessagePayload>) => void
@@ -108,6 +112,8 @@ export interface ClientToServerEvents {
   read: (payload: ReceiptInput, ack: AckCallback<EmptyResult>) => void
   sync: (payload: SyncInput, ack: AckCallback<SyncResult>) => void
   presence_query: (payload: PresenceQueryInput, ack: AckCallback<PresenceQueryResult>) => void
+  /** Errors: UNAUTHORIZED (bad, expired or revoked token; the socket stays as it was), USER_MISMATCH. */
+  auth_refresh: (payload: AuthRefreshInput, ack: AckCallback<AuthRefreshResult>) => void
 }
 
 // ---- Server to client: every payload carries `action` equal to the event name ----
@@ -119,6 +125,8 @@ export interface TypingEvent { action: 'typing', conversationId: string, userId:
 export interface PresenceEvent { action: 'presence', userId: string, online: boolean, lastSeenAt: string | null }
 export interface ConversationUpdatedEvent { action: 'conversation_updated', conversation: ConversationPayload }
 export interface MemberEvent<A extends string> { action: A, conversationId: string, userId: string }
+/** The socket's access token expired without an `auth_refresh`: the server disconnects it right after. */
+export interface SessionExpiredEvent { action: 'session_expired', reason: 'token_expired' }
 
 export interface ServerToClientEvents {
   re_message: (payload: MessageEvent<'re_message'>) => void
@@ -131,6 +139,7 @@ export interface ServerToClientEvents {
   conversation_updated: (payload: ConversationUpdatedEvent) => void
   member_joined: (payload: MemberEvent<'member_joined'>) => void
   member_left: (payload: MemberEvent<'member_left'>) => void
+  session_expired: (payload: SessionExpiredEvent) => void
 }
 
 /** Between instances (serverSideEmit); none yet. */
@@ -146,6 +155,8 @@ export interface SocketData {
   lastSeenAt: string | null
   /** Conversations the socket joined at connect (from the ConversationRoomsResolver). */
   conversationIds: string[]
+  /** When the socket's current access token expires (ISO); `auth_refresh` moves it (and `sid`, `role`). */
+  tokenExpiresAt: string
 }
 
 /** The `connect_error` a refused handshake gives: `message` is always "unauthorized". */

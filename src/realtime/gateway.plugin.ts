@@ -3,7 +3,8 @@
  * handshakes, puts each socket in its user's room and its conversations' rooms, dispatches client events to the
  * registered SocketEventModules (validation and acks in ack.ts), and disconnects every socket of a session the
  * moment that session is revoked (logout, password change, account disabled or deleted), on every instance that
- * hears of it through the revocation list.
+ * hears of it through the revocation list. A socket lives as long as its access token (plus a short grace) unless
+ * the client renews it with `auth_refresh` (socket-session.ts).
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
@@ -11,7 +12,9 @@ import { Server, type Socket } from 'socket.io'
 import type { ConversationRoomsResolver, SocketContext, SocketEventModule } from './contracts.js'
 import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, SocketData } from './events.js'
 import { ackError, compileEvent, splitArgs, type EventRunner } from './ack.js'
-import { authenticateHandshake, UNAUTHORIZED } from './socket-auth.js'
+import { authenticateHandshake, isRefusal, type SocketAuth } from './socket-auth.js'
+import { authRefreshEvent, deadlineOf, ExpiryTimer } from './socket-session.js'
+import { unauthorized } from '../errors/app-error.js'
 import { createNotifier, type RoomNotifier } from './notifier.js'
 import { conversationRoom, userRoom } from './rooms.js'
 
@@ -71,6 +74,8 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   const disconnectionListeners: DisconnectionListener[] = []
   /** sid -> this instance's sockets of that session, so a revocation finds them without scanning. */
   const sessions = new Map<string, Set<ParleySocket>>()
+  /** socket id -> the live socket, its context and its expiry timer (what `auth_refresh` updates). */
+  const live = new Map<string, { socket: ParleySocket, context: SocketContext, expiry: ExpiryTimer }>()
   let resolveRooms: ConversationRoomsResolver | null = null
 
   const callListener = (run: () => void | Promise<void>): void => {
@@ -81,12 +86,52 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     }
   }
 
+  const indexSession = (sid: string, socket: ParleySocket): void => {
+    let own = sessions.get(sid)
+    if (own === undefined) sessions.set(sid, own = new Set())
+    own.add(socket)
+  }
+  const unindexSession = (sid: string, socket: ParleySocket): void => {
+    const own = sessions.get(sid)
+    if (own === undefined) return
+    own.delete(socket)
+    if (own.size === 0) sessions.delete(sid)
+  }
+
+  /** The token ran out without a refresh: tell the client why, then close (server-side: no auto-reconnect). */
+  const expire = (socket: ParleySocket): void => {
+    if (!socket.connected) return
+    app.log.debug({ userId: socket.data.userId, sid: socket.data.sid }, 'socket token expired, disconnecting')
+    socket.emit('session_expired', { action: 'session_expired', reason: 'token_expired' })
+    socket.disconnect(true)
+  }
+
+  /** `auth_refresh` after its token checks passed: the socket now belongs to the token's session and deadline. */
+  const rebind = (context: SocketContext, auth: SocketAuth): { expiresAt: string } => {
+    const entry = live.get(context.socketId)
+    if (entry === undefined || !entry.socket.connected) throw unauthorized('The socket has closed')
+    // Revoked while the account was read: its revocation listener has already run, so refuse here.
+    if (app.revocation.isRevoked(auth.sid)) throw unauthorized('The session was revoked')
+    const { socket, expiry } = entry
+    const expiresAt = auth.expiresAt.toISOString()
+    if (auth.sid !== socket.data.sid) {
+      unindexSession(socket.data.sid, socket)
+      indexSession(auth.sid, socket)
+    }
+    socket.data.sid = context.sid = auth.sid
+    socket.data.role = context.role = auth.role
+    socket.data.tokenExpiresAt = expiresAt
+    expiry.arm(deadlineOf(auth.expiresAt))
+    return { expiresAt }
+  }
+  runners.set('auth_refresh', compileEvent('auth_refresh', authRefreshEvent(app, rebind), app.log))
+
   io.use((socket, next) => {
-    authenticateHandshake(app, socket.handshake).then(data => {
-      socket.data = { ...data, conversationIds: [] }
+    authenticateHandshake(app, socket.handshake).then(({ expiresAt, ...data }) => {
+      socket.data = { ...data, conversationIds: [], tokenExpiresAt: expiresAt.toISOString() }
       next()
-    }, (error: Error & { data?: unknown }) => {
-      if (error.message === UNAUTHORIZED && error.data !== undefined) return next(error)
+    }, (error: Error) => {
+      if (isRefusal(error)) return next(error)
       app.log.error({ err: error }, 'socket handshake failed')
       next(Object.assign(new Error('unavailable'), { data: { code: 'INTERNAL_ERROR' } }))
     })
@@ -115,15 +160,18 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   io.on('connection', socket => {
     const { userId, sid, role } = socket.data
     void socket.join(userRoom(userId))
-    let own = sessions.get(sid)
-    if (own === undefined) sessions.set(sid, own = new Set())
-    own.add(socket)
+    indexSession(sid, socket)
     const context: SocketContext = { userId, sid, role, socketId: socket.id }
+    const expiry = new ExpiryTimer(() => { expire(socket) })
+    expiry.arm(deadlineOf(socket.data.tokenExpiresAt))
+    live.set(socket.id, { socket, context, expiry })
     let rooms: string[] = []
     socket.on('disconnecting', () => { rooms = [...socket.rooms] })
     socket.on('disconnect', () => {
-      own.delete(socket)
-      if (own.size === 0 && sessions.get(sid) === own) sessions.delete(sid)
+      expiry.clear()
+      live.delete(socket.id)
+      // The current session: auth_refresh may have moved the socket to another one.
+      unindexSession(socket.data.sid, socket)
       for (const listener of disconnectionListeners) callListener(() => listener(socket, rooms))
     })
     // The session may have been revoked between the token check and now.

@@ -1,8 +1,9 @@
 /**
- * The handshake check: an access token from `auth.token` (what `io(url, { auth: { token } })` sends) or the
- * `?token=` query, optionally prefixed `Bearer `/`JWT ` like the REST header. Verified exactly like a REST call
- * (signature, expiry, claims, revocation list), then the account must still be live and enabled. Every refusal is
- * a `connect_error` whose message is "unauthorized"; `data.code` says why, for clients that care.
+ * The socket token check, shared by the handshake and `auth_refresh`: an access token from `auth.token` (what
+ * `io(url, { auth: { token } })` sends) or the `?token=` query, optionally prefixed `Bearer `/`JWT ` like the REST
+ * header. Verified exactly like a REST call (signature, expiry, claims, revocation list), then the account must
+ * still be live and enabled. Every handshake refusal is a `connect_error` whose message is "unauthorized";
+ * `data.code` says why, for clients that care.
  */
 import type { Socket } from 'socket.io'
 import type { FastifyInstance } from 'fastify'
@@ -14,26 +15,39 @@ export const UNAUTHORIZED = 'unauthorized'
 // Same schemes as the REST header; a bare token is accepted too (the common socket client habit).
 const PREFIX = /^(?:bearer|jwt)[ \t]+/i
 
+/** A raw token without its optional scheme prefix, or null when nothing is left. */
+export function normalizeToken (raw: string): string | null {
+  const token = raw.trim().replace(PREFIX, '')
+  return token === '' ? null : token
+}
+
 /** The token a handshake carries, or null. */
 export function handshakeToken (handshake: Socket['handshake']): string | null {
   const fromAuth = (handshake.auth as Record<string, unknown> | undefined)?.token
   const fromQuery = handshake.query.token
   const raw = typeof fromAuth === 'string' && fromAuth !== '' ? fromAuth : typeof fromQuery === 'string' ? fromQuery : null
-  if (raw === null) return null
-  const token = raw.trim().replace(PREFIX, '')
-  return token === '' ? null : token
+  return raw === null ? null : normalizeToken(raw)
 }
 
-function refusal (code: ConnectErrorData['code']): Error & { data: ConnectErrorData } {
+export type SocketRefusal = Error & { data: ConnectErrorData }
+
+function refusal (code: ConnectErrorData['code']): SocketRefusal {
   return Object.assign(new Error(UNAUTHORIZED), { data: { code } })
 }
 
+/** A refusal from `authenticateToken` (anything else it throws is an infrastructure failure). */
+export function isRefusal (error: unknown): error is SocketRefusal {
+  return error instanceof Error && error.message === UNAUTHORIZED && (error as { data?: unknown }).data !== undefined
+}
+
+/** What a verified token gives a socket: its data (without conversationIds) and when the token expires. */
+export type SocketAuth = Omit<SocketData, 'conversationIds' | 'tokenExpiresAt'> & { expiresAt: Date }
+
 /**
- * Authenticates a handshake: the socket's data (without conversationIds), or throws the refusal error.
+ * Verifies an access token for a socket, or throws a refusal error (message "unauthorized", `data.code`).
  * Only the account lookup touches the database (the token check is in memory).
  */
-export async function authenticateHandshake (app: FastifyInstance, handshake: Socket['handshake']): Promise<Omit<SocketData, 'conversationIds'>> {
-  const token = handshakeToken(handshake)
+export async function authenticateToken (app: FastifyInstance, token: string | null): Promise<SocketAuth> {
   if (token === null) throw refusal('UNAUTHORIZED')
   let context
   try {
@@ -48,6 +62,12 @@ export async function authenticateHandshake (app: FastifyInstance, handshake: So
     userId: context.userId,
     sid: context.sid,
     role: context.role,
-    lastSeenAt: user.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null
+    lastSeenAt: user.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null,
+    expiresAt: context.expiresAt
   }
+}
+
+/** Authenticates a handshake: see `authenticateToken`. */
+export async function authenticateHandshake (app: FastifyInstance, handshake: Socket['handshake']): Promise<SocketAuth> {
+  return await authenticateToken(app, handshakeToken(handshake))
 }

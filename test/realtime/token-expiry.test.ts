@@ -1,0 +1,218 @@
+/**
+ * A live socket lasts as long as its access token (plus the grace): without `auth_refresh` it gets
+ * `session_expired` and a server-side disconnect; with it, it stays, bound to the new token's session. Refused
+ * tokens (garbage, expired, revoked, another user's) change nothing; bad payloads never crash.
+ * Timing is load-tolerant: generous waits, and only lower bounds on when things happen.
+ */
+import { createHmac } from 'node:crypto'
+import t from 'tap'
+import { Type } from 'typebox'
+import { socketEvent } from '../../src/realtime/contracts.js'
+import { ExpiryTimer, MAX_TIMER_DELAY_MS, TOKEN_EXPIRY_GRACE_MS } from '../../src/realtime/socket-session.js'
+import { startRealtimeApp, type ClientSocket } from '../helpers/realtime.js'
+
+const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
+const claimsOf = (token: string): { sid: string, exp: number, sub: string } =>
+  JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
+const sidOf = (token: string): string => claimsOf(token).sid
+const expMsOf = (token: string): number => claimsOf(token).exp * 1000
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, Math.max(ms, 0))) }
+
+/** Resolves with the disconnect reason (rejects after timeoutMs). */
+const disconnected = async (socket: ClientSocket, timeoutMs = 20_000): Promise<string> =>
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no disconnect within ${timeoutMs} ms`)) }, timeoutMs)
+    socket.once('disconnect', reason => { clearTimeout(timer); resolve(reason) })
+  })
+
+t.test('a socket whose token expires gets session_expired and a server-side disconnect', async t => {
+  const kit = await startRealtimeApp(t, { ACCESS_TOKEN_TTL: '3s' })
+  const alice = await kit.registerUser('alice')
+  // Reconnection on: a server-side disconnect must still not bring it back.
+  const socket = await kit.connect(alice.accessToken, { reconnection: true })
+  const expired = kit.nextEvent(socket, 'session_expired', 20_000)
+  const gone = disconnected(socket)
+  const events: string[] = []
+  socket.onAny(event => { events.push(event) })
+  socket.on('disconnect', () => { events.push('(disconnect)') })
+
+  // In the grace period the token is dead: refreshing with it is refused and the socket stays as it was.
+  await sleep(expMsOf(alice.accessToken) + 300 - Date.now())
+  const ack = await kit.emitAck(socket, 'auth_refresh', { token: alice.accessToken })
+  t.match(ack, { ok: false, error: { code: 'UNAUTHORIZED', message: /expired/ } }, 'an expired token is refused')
+  t.ok(socket.connected, 'still connected during the grace period')
+
+  t.same(await expired, { action: 'session_expired', reason: 'token_expired' })
+  t.equal(await gone, 'io server disconnect', 'the server closed it')
+  t.ok(Date.now() >= expMsOf(alice.accessToken) + TOKEN_EXPIRY_GRACE_MS - 1000, 'not before the grace period ended')
+  t.same(events.slice(-2), ['session_expired', '(disconnect)'], 'told why before the disconnect')
+  t.notOk(socket.active, 'socket.io-client does not reconnect by itself')
+  t.equal(kit.app.realtime.localSocketsOfSession(sidOf(alice.accessToken)), 0, 'the session index is emptied')
+  t.match(await kit.connect(alice.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'TOKEN_EXPIRED' } })
+})
+
+t.test('a socket that refreshes in time stays connected past its first token\'s expiry', async t => {
+  const kit = await startRealtimeApp(t, { ACCESS_TOKEN_TTL: '3s' })
+  const bob = await kit.registerUser('bob')
+  const socket = await kit.connect(bob.accessToken)
+  const firstDeadline = expMsOf(bob.accessToken) + TOKEN_EXPIRY_GRACE_MS
+  const events: string[] = []
+  socket.onAny(event => { events.push(event) })
+  let refreshToken = bob.refreshToken
+  let lastToken = bob.accessToken
+  let refreshes = 0
+  // What a client does: renew on a timer shorter than the TTL, via REST then auth_refresh on the live socket.
+  while (Date.now() < firstDeadline + 2000) {
+    await sleep(1200)
+    const res = await kit.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken } })
+    t.equal(res.statusCode, 200)
+    const pair = res.json()
+    refreshToken = pair.refreshToken
+    lastToken = pair.accessToken
+    const ack = await kit.emitAck(socket, 'auth_refresh', { token: pair.accessToken })
+    t.same(ack, { ok: true, data: { expiresAt: new Date(expMsOf(pair.accessToken)).toISOString() } }, 'acked with the new expiry')
+    refreshes++
+  }
+  t.ok(refreshes >= 2, 'refreshed several times')
+  t.ok(socket.connected, 'connected past the first token\'s deadline')
+  t.notOk(events.includes('session_expired'))
+  const ack = await kit.emitAck(socket, 'presence_query', { userIds: [bob.user.id] })
+  t.match(ack, { ok: true, data: { [bob.user.id]: { online: true } } }, 'and still served')
+
+  // Refreshing stops: the latest token's deadline ends it (the timer was replaced, not dropped).
+  const expired = kit.nextEvent(socket, 'session_expired', 20_000)
+  const gone = disconnected(socket)
+  t.same(await expired, { action: 'session_expired', reason: 'token_expired' })
+  t.equal(await gone, 'io server disconnect')
+  t.ok(Date.now() >= expMsOf(lastToken) + TOKEN_EXPIRY_GRACE_MS - 1000, 'at the last token\'s deadline, not the first one\'s')
+})
+
+t.test('auth_refresh with another user\'s token: USER_MISMATCH, and the socket is unchanged', async t => {
+  const kit = await startRealtimeApp(t)
+  const [alice, bob] = await Promise.all([kit.registerUser('alice'), kit.registerUser('bob')])
+  const socket = await kit.connect(alice.accessToken)
+  const ack = await kit.emitAck(socket, 'auth_refresh', { token: bob.accessToken })
+  t.match(ack, { ok: false, error: { code: 'USER_MISMATCH', message: String } })
+  t.ok(socket.connected)
+  t.equal(kit.app.realtime.localSocketsOfSession(sidOf(alice.accessToken)), 1, 'still bound to its own session')
+  t.equal(kit.app.realtime.localSocketsOfSession(sidOf(bob.accessToken)), 0, 'never to the other user\'s')
+  t.match(await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] }), { ok: true })
+})
+
+t.test('garbage, forged and revoked tokens are UNAUTHORIZED and change nothing', async t => {
+  const kit = await startRealtimeApp(t)
+  const alice = await kit.registerUser('alice')
+  const loggedOut = await kit.login(alice.user.username, alice.password)
+  const res = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(loggedOut.accessToken) })
+  t.equal(res.statusCode, 204)
+  const socket = await kit.connect(alice.accessToken)
+  const [header, payload] = alice.accessToken.split('.')
+  const forged = `${header}.${payload}.${createHmac('sha256', 'not-the-server-secret-0123456789abcdef').update(`${header}.${payload}`).digest('base64url')}`
+  const cases: Array<[string, string]> = [
+    ['garbage', 'garbage'],
+    ['only a scheme', 'Bearer '],
+    ['a refresh token', alice.refreshToken],
+    ['a forged signature', forged],
+    ['a revoked (logged-out) session', loggedOut.accessToken],
+    ['a header-less token', `${payload}.${payload}`]
+  ]
+  for (const [name, token] of cases) {
+    const ack = await kit.emitAck(socket, 'auth_refresh', { token })
+    t.match(ack, { ok: false, error: { code: 'UNAUTHORIZED', message: String } }, name)
+  }
+  t.match(await kit.emitAck(socket, 'auth_refresh', { token: loggedOut.accessToken }), { error: { message: /revoked/ } })
+  t.ok(socket.connected, 'the socket stays as it was')
+  t.equal(kit.app.realtime.localSocketsOfSession(sidOf(alice.accessToken)), 1)
+  t.equal(kit.app.realtime.localSocketsOfSession(sidOf(loggedOut.accessToken)), 0)
+  const fine = await kit.emitAck(socket, 'auth_refresh', { token: `Bearer ${alice.accessToken}` })
+  t.match(fine, { ok: true, data: { expiresAt: new Date(expMsOf(alice.accessToken)).toISOString() } }, 'a Bearer prefix is accepted, as at the handshake')
+})
+
+t.test('after a refresh, the new session owns the socket: its logout disconnects, the old one\'s does not', async t => {
+  const kit = await startRealtimeApp(t)
+  const carol = await kit.registerUser('carol')
+  const second = await kit.login(carol.user.username, carol.password)
+  const [oldSid, newSid] = [sidOf(carol.accessToken), sidOf(second.accessToken)]
+  const socket = await kit.connect(carol.accessToken)
+  t.match(await kit.emitAck(socket, 'auth_refresh', { token: second.accessToken }), { ok: true })
+  t.equal(kit.app.realtime.localSocketsOfSession(oldSid), 0, 'left the old session')
+  t.equal(kit.app.realtime.localSocketsOfSession(newSid), 1, 'joined the new one')
+
+  let reason: string | null = null
+  socket.on('disconnect', r => { reason = r })
+  const oldLogout = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(carol.accessToken) })
+  t.equal(oldLogout.statusCode, 204)
+  // A round trip after the revocation: a disconnect would have arrived before this ack.
+  t.match(await kit.emitAck(socket, 'presence_query', { userIds: [carol.user.id] }), { ok: true })
+  t.equal(reason, null, 'logging out the old session leaves the socket alone')
+  t.ok(socket.connected)
+
+  const gone = disconnected(socket, 5000)
+  const newLogout = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(second.accessToken) })
+  t.equal(newLogout.statusCode, 204)
+  t.equal(await gone, 'io server disconnect', 'logging out the new session disconnects it')
+  t.equal(kit.app.realtime.localSocketsOfSession(newSid), 0)
+})
+
+t.test('wrong auth_refresh payloads get VALIDATION_ERROR; no ack and no payload never crash', async t => {
+  const kit = await startRealtimeApp(t)
+  const alice = await kit.registerUser('alice')
+  const socket = await kit.connect(alice.accessToken)
+  const cases: Array<[string, unknown[]]> = [
+    ['an operator as token', [{ token: { $gt: '' } }]],
+    ['a number', [{ token: 42 }]],
+    ['null token', [{ token: null }]],
+    ['an array token', [{ token: [alice.accessToken] }]],
+    ['an empty token', [{ token: '' }]],
+    ['a huge token', [{ token: 'x'.repeat(100_000) }]],
+    ['an unknown field', [{ token: alice.accessToken, sid: 'x' }]],
+    ['no token', [{}]],
+    ['a string payload', [alice.accessToken]],
+    ['null payload', [null]],
+    ['no payload at all', []]
+  ]
+  for (const [name, args] of cases) {
+    t.match(await kit.emitAck(socket, 'auth_refresh', ...args), { ok: false, error: { code: 'VALIDATION_ERROR' } }, name)
+  }
+  socket.emit('auth_refresh', { token: { $gt: '' } })
+  socket.emit('auth_refresh', 'garbage')
+  socket.emit('auth_refresh')
+  socket.emit('auth_refresh', { token: 'garbage' })
+  socket.emit('auth_refresh', { token: alice.accessToken })
+  t.match(await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] }), { ok: true }, 'still connected and answering')
+  t.ok(socket.connected)
+  t.throws(() => { kit.app.realtime.registerEvents({ auth_refresh: socketEvent({ schema: Type.Object({}), handle: async () => 1 }) }) },
+    /registered twice/, 'a module cannot take over auth_refresh')
+})
+
+t.test('a TTL beyond setTimeout\'s range neither overflows nor expires the socket early', async t => {
+  const warnings: Error[] = []
+  const onWarning = (warning: Error): void => { warnings.push(warning) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const kit = await startRealtimeApp(t, { ACCESS_TOKEN_TTL: '30d' })
+  const dave = await kit.registerUser('dave')
+  t.ok(expMsOf(dave.accessToken) - Date.now() > MAX_TIMER_DELAY_MS, 'the token outlives one timer')
+  const socket = await kit.connect(dave.accessToken)
+  await sleep(300)
+  t.ok(socket.connected, 'not expired at once (an overflowing timer fires after 1 ms)')
+  t.match(await kit.emitAck(socket, 'presence_query', { userIds: [dave.user.id] }), { ok: true })
+  t.same(warnings.filter(w => w.name === 'TimeoutOverflowWarning'), [], 'no TimeoutOverflowWarning')
+})
+
+t.test('ExpiryTimer: caps long waits, fires for a past deadline, replaces and clears', async t => {
+  let fired = 0
+  const timer = new ExpiryTimer(() => { fired++ })
+  timer.arm(Date.now() + 40 * 24 * 3600 * 1000)
+  await sleep(50)
+  t.equal(fired, 0, 'a 40-day deadline does not fire now')
+  t.ok(timer.armed)
+  timer.arm(Date.now() - 1000)
+  await sleep(50)
+  t.equal(fired, 1, 'a past deadline fires once, replacing the long one')
+  t.notOk(timer.armed)
+  timer.arm(Date.now() + 30)
+  timer.clear()
+  await sleep(100)
+  t.equal(fired, 1, 'a cleared timer never fires')
+})
