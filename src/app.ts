@@ -14,9 +14,11 @@ import usersPlugin from './modules/users/users.plugin.js'
 import authRoutes from './modules/auth/auth.routes.js'
 import usersRoutes from './modules/users/users.routes.js'
 import conversationsPlugin from './modules/conversations/conversations.plugin.js'
+import attachmentsPlugin from './modules/attachments/attachments.plugin.js'
 import messagesPlugin from './modules/messages/messages.plugin.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import messagesRoutes from './modules/messages/messages.routes.js'
+import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
 import presencePlugin from './modules/presence/presence.plugin.js'
 
@@ -64,8 +66,10 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(usersRoutes, { prefix: '/api/users' })
   // After the gateway (when there is one): these register their socket events and the rooms resolver with it.
   await app.register(conversationsPlugin)
+  await app.register(attachmentsPlugin)
   await app.register(messagesPlugin)
   await app.register(conversationsRoutes, { prefix: '/api/conversations' })
   await app.register(messagesRoutes, { prefix: '/api' })
+  await app.register(attachmentsRoutes, { prefix: '/api/attachments' })
   return app
 }

@@ -8,6 +8,7 @@ import { sessionModel, type SessionModel } from './session.model.js'
 import { conversationModel, type ConversationModel } from './conversation.model.js'
 import { conversationMemberModel, type ConversationMemberModel } from './conversation-member.model.js'
 import { messageModel, type MessageModel } from './message.model.js'
+import { attachmentModel, type AttachmentModel } from './attachment.model.js'
 
 export interface Models {
   User: UserModel
@@ -15,6 +16,7 @@ export interface Models {
   Conversation: ConversationModel
   ConversationMember: ConversationMemberModel
   Message: MessageModel
+  Attachment: AttachmentModel
 }
 
 export function registerModels (connection: Connection): Models {
@@ -23,7 +25,8 @@ export function registerModels (connection: Connection): Models {
     Session: sessionModel(connection),
     Conversation: conversationModel(connection),
     ConversationMember: conversationMemberModel(connection),
-    Message: messageModel(connection)
+    Message: messageModel(connection),
+    Attachment: attachmentModel(connection)
   }
 }
 
