@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { MessagesService } from './messages.service.js'
+import { MessagesService, type AttachmentClaimer } from './messages.service.js'
 import { notifierOf, realtimeOf } from '../conversations/realtime-link.js'
 import { messagesEvents } from './messages.events.js'
 import { conversationsEvents } from '../conversations/conversations.events.js'
@@ -19,7 +19,11 @@ declare module 'fastify' {
 async function messagesPlugin (app: FastifyInstance): Promise<void> {
   const messages = new MessagesService({
     Conversation: app.models.Conversation,
+    ConversationMember: app.models.ConversationMember,
     Message: app.models.Message,
+    // The attachments plugin decorates `app.attachments` when registered (before this plugin).
+    attachments: () => (app as unknown as { attachments?: AttachmentClaimer }).attachments,
+    onError: error => { app.log.error({ err: error }, 'messages: bookkeeping write failed after the messages were stored') },
     conversations: app.conversations,
     notifier: notifierOf(app),
     maxBytes: app.config.messageMaxBytes,

@@ -11,16 +11,29 @@ import type { MessageDoc, MessageModel } from '../../storage/models/message.mode
 import type { UserRole } from '../../storage/models/user.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
 import { rateLimited } from '../auth/login-limiter.js'
-import { objectId, type ConversationsService } from '../conversations/conversations.service.js'
-import { KeyedSerialQueue } from './keyed-serial-queue.js'
+import { conversationNotFound, objectId, type ConversationsService } from '../conversations/conversations.service.js'
+import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
+import type { MessageAttachment } from '../../storage/models/message.model.js'
+import { MessageWriter } from './message-writer.js'
 import type { Message } from './messages.schemas.js'
 import { toMessage } from './messages.view.js'
 
+/** What the messages service needs from attachments (the attachments module provides it). */
+export interface AttachmentClaimer {
+  /** The sender's uploads, now readable by the conversation's members; 404 ATTACHMENT_NOT_FOUND otherwise. */
+  claim: (userId: string, conversationId: Types.ObjectId, attachmentIds: string[]) => Promise<MessageAttachment[]>
+}
+
 export interface MessagesServiceOptions {
   Conversation: ConversationModel
+  ConversationMember: ConversationMemberModel
   Message: MessageModel
   conversations: ConversationsService
   notifier: () => Notifier
+  /** Read on every use: the attachments plugin may be absent. */
+  attachments?: () => AttachmentClaimer | undefined
+  /** Reports bookkeeping writes that failed after messages were stored. */
+  onError?: (error: unknown) => void
   /** Largest body in UTF-8 bytes (MESSAGE_MAX_BYTES). */
   maxBytes: number
   /** Messages per user per 10 s; 0 disables. */
@@ -42,20 +55,16 @@ export interface ListOptions { beforeSeq?: number, afterSeq?: number, limit?: nu
 
 /** Most messages one sync answers per conversation; the client asks again from the last seq it got. */
 export const SYNC_PAGE = 100
-const MAX_SEQ_RETRIES = 10_000
 
 export const messageNotFound = (): AppError => notFound('No such message', 'MESSAGE_NOT_FOUND')
-const isDuplicateKey = (error: unknown): boolean => (error as { code?: number })?.code === 11000
 
 export class MessagesService {
   private readonly Conversation: ConversationModel
   private readonly Message: MessageModel
   private readonly conversations: ConversationsService
   private readonly notifier: () => Notifier
-  /** Claims seqs one send at a time per conversation (within this instance). */
-  private readonly seqQueue = new KeyedSerialQueue()
-  /** conversationId -> the last seq claimed here, while sends to it are queued. */
-  private readonly seqHints = new Map<string, number>()
+  private readonly attachments: () => AttachmentClaimer | undefined
+  private readonly writer: MessageWriter
   private readonly maxBytes: number
   private readonly limiter: RateLimiterAbstract | null
 
@@ -64,6 +73,14 @@ export class MessagesService {
     this.Message = options.Message
     this.conversations = options.conversations
     this.notifier = options.notifier
+    this.attachments = options.attachments ?? (() => undefined)
+    this.writer = new MessageWriter({
+      Conversation: options.Conversation,
+      ConversationMember: options.ConversationMember,
+      Message: options.Message,
+      onStored: (doc, exceptSocketId) => { this.deliver(doc, exceptSocketId) },
+      onError: options.onError
+    })
     this.maxBytes = options.maxBytes
     const create = options.createLimiter ?? (o => new RateLimiterMemory(o))
     this.limiter = options.ratePerTenSeconds > 0 ? create({ keyPrefix: 'messages', points: options.ratePerTenSeconds, duration: 10 }) : null
@@ -91,32 +108,32 @@ export class MessagesService {
   }
 
   /**
-   * Stores a message and delivers it (`re_message` to every member socket except `exceptSocketId`). Resolves
-   * only once stored. A clientMsgId the sender already used in the conversation returns the original
-   * (`created: false`): nothing stored twice, no seq consumed, nothing re-delivered.
+   * Stores a message and delivers it (`re_message`, or `re_message_file` when it carries files, to every member
+   * socket except `exceptSocketId`). Resolves only once stored. A clientMsgId the sender already used in the
+   * conversation returns the original (`created: false`): nothing stored twice, no seq consumed, nothing re-delivered.
+   * Membership is checked by the writer in the same read that numbers the message (see message-writer.ts).
    */
   async send (senderId: string, input: SendInput, exceptSocketId?: string): Promise<{ message: Message, created: boolean }> {
     await this.consumeRate(senderId)
-    if ((input.attachmentIds?.length ?? 0) > 0) {
-      throw new AppError(501, 'NOT_IMPLEMENTED', 'Attachments are not available yet')
-    }
+    const attachmentIds = input.attachmentIds ?? []
+    const claimer = attachmentIds.length > 0 ? this.attachments() : undefined
+    if (attachmentIds.length > 0 && claimer === undefined) throw new AppError(501, 'NOT_IMPLEMENTED', 'Attachments are not available')
     const body = input.body ?? ''
-    this.checkBody(body)
-    let conversation: ConversationDoc
+    // A file may go alone; text alone must say something.
+    if (attachmentIds.length === 0 || body !== '') this.checkBody(body)
+    let conversationId: Types.ObjectId
     if (input.conversationId !== undefined && input.receiverId !== undefined) {
       throw badRequest('VALIDATION_ERROR', 'Send conversationId or receiverId, not both')
     } else if (input.conversationId !== undefined) {
-      conversation = await this.conversations.requireMember(senderId, input.conversationId)
+      const id = objectId(input.conversationId)
+      if (id === null) throw conversationNotFound()
+      // Replies and files read other documents by id: prove membership before that.
+      if (input.replyToId !== undefined || claimer !== undefined) await this.conversations.requireMember(senderId, input.conversationId)
+      conversationId = id
     } else if (input.receiverId !== undefined) {
-      conversation = (await this.conversations.openDirect(senderId, input.receiverId)).conversation
+      conversationId = (await this.conversations.openDirect(senderId, input.receiverId)).conversation._id
     } else {
       throw badRequest('VALIDATION_ERROR', 'Send conversationId or receiverId')
-    }
-    const conversationId = conversation._id
-    const sender = new Types.ObjectId(senderId)
-    if (input.clientMsgId !== undefined) {
-      const original = await this.Message.findOne({ conversationId, senderId: sender, clientMsgId: input.clientMsgId }).lean()
-      if (original !== null) return { message: toMessage(original), created: false }
     }
     let replyToId: Types.ObjectId | undefined
     if (input.replyToId !== undefined) {
@@ -125,59 +142,17 @@ export class MessagesService {
       if (target === null) throw badRequest('REPLY_NOT_FOUND', 'replyToId names no message of this conversation')
       replyToId = id as Types.ObjectId
     }
-
-    const key = String(conversationId)
-    const doc = await this.seqQueue.run(key, async () => {
-      // While sends are queued here, the seq just claimed is newer than any `conversation` read before queueing.
-      const inserted = await this.insertNext({ ...conversation, lastSeq: Math.max(conversation.lastSeq, this.seqHints.get(key) ?? 0) }, {
-        conversationId, senderId: sender, body, attachments: [], clientMsgId: input.clientMsgId, replyToId
-      })
-      if (inserted.created) {
-        const stored = inserted.message
-        this.seqHints.set(key, stored.seq)
-        // lastSeq only grows: a slower sender elsewhere with a smaller seq must not move it back. A new message un-hides.
-        const advanced = await this.Conversation.updateOne(
-          { _id: conversationId, lastSeq: { $lt: stored.seq } },
-          { $set: { lastSeq: stored.seq, lastMessage: stored, lastActivityAt: stored.createdAt, hiddenFor: [] } }
-        )
-        if (advanced.matchedCount === 0) await this.Conversation.updateOne({ _id: conversationId }, { $set: { hiddenFor: [] } })
-      }
-      return inserted
-    }).finally(() => {
-      if (!this.seqQueue.busy(key)) this.seqHints.delete(key)
+    const attachments = claimer !== undefined ? await claimer.claim(senderId, conversationId, attachmentIds) : []
+    const written = await this.writer.write({
+      conversationId, senderId: new Types.ObjectId(senderId), body, attachments, clientMsgId: input.clientMsgId, replyToId, exceptSocketId
     })
-    if (!doc.created) return { message: toMessage(doc.message), created: false }
-    const stored = doc.message
-    const message = toMessage(stored)
-    // Stored: deliver now, then record that the sender has read what they wrote (keeps unreadCount =
-    // lastSeq - readSeq right without counting).
-    this.notifier().toConversation(String(conversationId), 're_message', { message }, { exceptSocketId })
-    await this.conversations.moveMark({ ...conversation, lastSeq: stored.seq }, senderId, 'read', stored.seq)
-    return { message, created: true }
+    return { message: toMessage(written.message), created: written.created }
   }
 
-  /**
-   * Inserts with seq = lastSeq + 1; a duplicate seq (another sender won it) re-reads the true highest seq from
-   * the index and tries the next one. A duplicate clientMsgId means a concurrent retry of this very message.
-   */
-  private async insertNext (conversation: ConversationDoc, fields: Omit<MessageDoc, '_id' | 'seq' | 'createdAt'>): Promise<{ message: MessageDoc, created: boolean }> {
-    let seq = conversation.lastSeq + 1
-    for (let attempt = 0; attempt < MAX_SEQ_RETRIES; attempt++) {
-      try {
-        const created = await this.Message.create({ ...fields, seq })
-        return { message: created.toObject(), created: true }
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error
-        const pattern = (error as { keyPattern?: Record<string, unknown> }).keyPattern ?? {}
-        if ('clientMsgId' in pattern || (!('seq' in pattern) && fields.clientMsgId !== undefined)) {
-          const original = await this.Message.findOne({ conversationId: fields.conversationId, senderId: fields.senderId, clientMsgId: fields.clientMsgId }).lean()
-          if (original !== null) return { message: original, created: false }
-        }
-        const latest = await this.Message.findOne({ conversationId: fields.conversationId }, { seq: 1 }).sort({ seq: -1 }).lean()
-        seq = Math.max(seq, latest?.seq ?? 0) + 1
-      }
-    }
-    throw new AppError(503, 'BUSY', 'The conversation is too busy, retry')
+  /** The writer's delivery of a stored message. */
+  private deliver (doc: MessageDoc, exceptSocketId: string | undefined): void {
+    const event = doc.attachments.length > 0 ? 're_message_file' : 're_message'
+    this.notifier().toConversation(String(doc.conversationId), event, { message: toMessage(doc) }, { exceptSocketId })
   }
 
   /** A page in ascending seq: the latest by default, older than beforeSeq, or newer than afterSeq. */

@@ -69,7 +69,7 @@ t.test('authorization: outsiders, unknown and malformed ids are 404; operator ob
   t.equal((await asAlice('PATCH', `/api/messages/${message.id}`, { body: { $set: 'x' } })).statusCode, 400)
 })
 
-t.test('bodies: empty or blank 400, over MESSAGE_MAX_BYTES (UTF-8 bytes) 413, attachments not yet 501', async t => {
+t.test('bodies: empty or blank 400, over MESSAGE_MAX_BYTES (UTF-8 bytes) 413, unknown attachments 404', async t => {
   const app = await buildChatApp(t, { MESSAGE_MAX_BYTES: '100' })
   const alice = await signUp(app)
   const bob = await signUp(app)
@@ -88,8 +88,8 @@ t.test('bodies: empty or blank 400, over MESSAGE_MAX_BYTES (UTF-8 bytes) 413, at
   t.equal((await post({ body: 'é'.repeat(51) })).statusCode, 413, '102 bytes in 51 characters')
   t.equal((await post({ body: 'x'.repeat(2 * 1024 * 1024) })).statusCode, 413, 'over the JSON body limit too')
   const files = await post({ body: 'x', attachmentIds: ['0123456789abcdef01234567'] })
-  t.equal(files.statusCode, 501)
-  t.equal(files.json().code, 'NOT_IMPLEMENTED')
+  t.equal(files.statusCode, 404, 'an attachment nobody uploaded')
+  t.equal(files.json().code, 'ATTACHMENT_NOT_FOUND')
   const message = (await post({ body: 'ok' })).json()
   t.equal((await api(app, alice)('PATCH', `/api/messages/${message.id}`, { body: 'b'.repeat(101) })).statusCode, 413)
   t.equal((await api(app, alice)('PATCH', `/api/messages/${message.id}`, { body: ' ' })).statusCode, 400)

@@ -1,0 +1,86 @@
+// The group-commit writer through the real service and engine: batches that mix conversations, members and
+// outsiders, retries inside one batch, and a conversation whose lastSeq lags its messages (a crash between the
+// insert and the bookkeeping write) heal without gaps or duplicates.
+import t from 'tap'
+import { Types } from 'mongoose'
+import { api, buildChatApp, openDirect, signUp } from './chat-helpers.js'
+
+t.test('one flush across conversations: per-conversation seqs 1..N, outsiders refused alone, marks and lists right', async t => {
+  const app = await buildChatApp(t)
+  const [alice, bob, carol, mallory] = await Promise.all([signUp(app), signUp(app), signUp(app), signUp(app)])
+  const ab = await openDirect(app, alice, bob)
+  const ac = await openDirect(app, alice, carol)
+  const sends = []
+  for (let i = 0; i < 30; i++) {
+    sends.push(app.messages.send(alice.user.id, { conversationId: ab, body: `ab ${i}` }))
+    sends.push(app.messages.send(bob.user.id, { conversationId: ab, body: `ba ${i}` }))
+    sends.push(app.messages.send(carol.user.id, { conversationId: ac, body: `ca ${i}` }))
+    sends.push(app.messages.send(mallory.user.id, { conversationId: ab, body: 'let me in' }))
+  }
+  const settled = await Promise.allSettled(sends)
+  const refused = settled.filter(result => result.status === 'rejected')
+  t.equal(refused.length, 30, 'only the outsider\'s sends fail')
+  t.ok(refused.every(result => (result as PromiseRejectedResult).reason.code === 'CONVERSATION_NOT_FOUND'))
+  const stored = settled.flatMap(result => result.status === 'fulfilled' ? [result.value.message] : [])
+  const seqsOf = (conversationId: string): number[] => stored.filter(m => m.conversationId === conversationId).map(m => m.seq).sort((a, b) => a - b)
+  t.same(seqsOf(ab), Array.from({ length: 60 }, (_, i) => i + 1))
+  t.same(seqsOf(ac), Array.from({ length: 30 }, (_, i) => i + 1))
+  t.notOk(stored.some(m => m.body === 'let me in'))
+  const inStore = await app.models.Message.countDocuments({ conversationId: new Types.ObjectId(ab) })
+  t.equal(inStore, 60, 'nothing stored for the outsider')
+
+  const list = async (who: typeof alice): Promise<Array<{ id: string, lastSeq: number, unreadCount: number, lastMessage: { seq: number } }>> =>
+    (await api(app, who)('GET', '/api/conversations')).json().items
+  const bobsView = (await list(bob)).find(c => c.id === ab)
+  t.equal(bobsView?.lastSeq, 60)
+  t.equal(bobsView?.lastMessage.seq, 60, 'lastMessage is the highest seq')
+  t.ok((bobsView?.unreadCount ?? -1) < 60 && (bobsView?.unreadCount ?? -1) >= 0, 'bob has read up to his own last message')
+  const carolsView = (await list(carol)).find(c => c.id === ac)
+  t.equal(carolsView?.unreadCount, 0, 'the only sender has read everything')
+})
+
+t.test('the same clientMsgId twice in one batch: stored once, both answered with it', async t => {
+  const app = await buildChatApp(t)
+  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
+  const ab = await openDirect(app, alice, bob)
+  const results = await Promise.all([
+    app.messages.send(alice.user.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
+    app.messages.send(alice.user.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
+    app.messages.send(alice.user.id, { conversationId: ab, body: 'after' })
+  ])
+  t.equal(results[0].message.id, results[1].message.id)
+  t.same(results.map(r => r.created), [true, false, true])
+  t.equal(results[0].message.seq, 1)
+  t.equal(results[2].message.seq, 2, 'the retry took no seq')
+  t.equal(await app.models.Message.countDocuments({ conversationId: new Types.ObjectId(ab) }), 2)
+})
+
+t.test('a lastSeq that lags the stored messages (crash before the bookkeeping write) heals on the next send', async t => {
+  const app = await buildChatApp(t)
+  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
+  const ab = await openDirect(app, alice, bob)
+  for (let i = 0; i < 5; i++) await app.messages.send(alice.user.id, { conversationId: ab, body: `m${i}` })
+  await app.models.Conversation.updateOne({ _id: ab }, { $set: { lastSeq: 2 } })
+  const next = await Promise.all([
+    app.messages.send(bob.user.id, { conversationId: ab, body: 'x' }),
+    app.messages.send(bob.user.id, { conversationId: ab, body: 'y', clientMsgId: 'y1' })
+  ])
+  t.same(next.map(r => r.message.seq).sort(), [6, 7], 'continues after the highest stored seq')
+  const conversation = await app.models.Conversation.findById(ab).lean()
+  t.equal(conversation?.lastSeq, 7)
+  const seqs = (await app.models.Message.find({ conversationId: new Types.ObjectId(ab) }).sort({ seq: 1 }).lean()).map(m => m.seq)
+  t.same(seqs, [1, 2, 3, 4, 5, 6, 7], 'no gap, no duplicate')
+})
+
+t.test('a hidden direct conversation comes back with the next message', async t => {
+  const app = await buildChatApp(t)
+  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
+  const ab = await openDirect(app, alice, bob)
+  await app.messages.send(alice.user.id, { conversationId: ab, body: 'hi' })
+  t.equal((await api(app, bob)('DELETE', `/api/conversations/${ab}`)).statusCode, 204)
+  t.notOk((await api(app, bob)('GET', '/api/conversations')).json().items.some((c: { id: string }) => c.id === ab), 'hidden')
+  await app.messages.send(alice.user.id, { conversationId: ab, body: 'still there?' })
+  const back = (await api(app, bob)('GET', '/api/conversations')).json().items.find((c: { id: string }) => c.id === ab)
+  t.equal(back?.lastMessage.body, 'still there?')
+  t.equal(back?.unreadCount, 1, 'hiding read the first message; the new one is unread')
+})
