@@ -12,10 +12,10 @@ t.test('one flush across conversations: per-conversation seqs 1..N, outsiders re
   const ac = await openDirect(app, alice, carol)
   const sends = []
   for (let i = 0; i < 30; i++) {
-    sends.push(app.messages.send(alice.user.id, { conversationId: ab, body: `ab ${i}` }))
-    sends.push(app.messages.send(bob.user.id, { conversationId: ab, body: `ba ${i}` }))
-    sends.push(app.messages.send(carol.user.id, { conversationId: ac, body: `ca ${i}` }))
-    sends.push(app.messages.send(mallory.user.id, { conversationId: ab, body: 'let me in' }))
+    sends.push(app.messages.send(alice.id, { conversationId: ab, body: `ab ${i}` }))
+    sends.push(app.messages.send(bob.id, { conversationId: ab, body: `ba ${i}` }))
+    sends.push(app.messages.send(carol.id, { conversationId: ac, body: `ca ${i}` }))
+    sends.push(app.messages.send(mallory.id, { conversationId: ab, body: 'let me in' }))
   }
   const settled = await Promise.allSettled(sends)
   const refused = settled.filter(result => result.status === 'rejected')
@@ -44,9 +44,9 @@ t.test('the same clientMsgId twice in one batch: stored once, both answered with
   const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
   const ab = await openDirect(app, alice, bob)
   const results = await Promise.all([
-    app.messages.send(alice.user.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
-    app.messages.send(alice.user.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
-    app.messages.send(alice.user.id, { conversationId: ab, body: 'after' })
+    app.messages.send(alice.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
+    app.messages.send(alice.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
+    app.messages.send(alice.id, { conversationId: ab, body: 'after' })
   ])
   t.equal(results[0].message.id, results[1].message.id)
   t.same(results.map(r => r.created), [true, false, true])
@@ -59,11 +59,11 @@ t.test('a lastSeq that lags the stored messages (crash before the bookkeeping wr
   const app = await buildChatApp(t)
   const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
   const ab = await openDirect(app, alice, bob)
-  for (let i = 0; i < 5; i++) await app.messages.send(alice.user.id, { conversationId: ab, body: `m${i}` })
+  for (let i = 0; i < 5; i++) await app.messages.send(alice.id, { conversationId: ab, body: `m${i}` })
   await app.models.Conversation.updateOne({ _id: ab }, { $set: { lastSeq: 2 } })
   const next = await Promise.all([
-    app.messages.send(bob.user.id, { conversationId: ab, body: 'x' }),
-    app.messages.send(bob.user.id, { conversationId: ab, body: 'y', clientMsgId: 'y1' })
+    app.messages.send(bob.id, { conversationId: ab, body: 'x' }),
+    app.messages.send(bob.id, { conversationId: ab, body: 'y', clientMsgId: 'y1' })
   ])
   t.same(next.map(r => r.message.seq).sort(), [6, 7], 'continues after the highest stored seq')
   const conversation = await app.models.Conversation.findById(ab).lean()
@@ -76,10 +76,10 @@ t.test('a hidden direct conversation comes back with the next message', async t 
   const app = await buildChatApp(t)
   const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
   const ab = await openDirect(app, alice, bob)
-  await app.messages.send(alice.user.id, { conversationId: ab, body: 'hi' })
+  await app.messages.send(alice.id, { conversationId: ab, body: 'hi' })
   t.equal((await api(app, bob)('DELETE', `/api/conversations/${ab}`)).statusCode, 204)
   t.notOk((await api(app, bob)('GET', '/api/conversations')).json().items.some((c: { id: string }) => c.id === ab), 'hidden')
-  await app.messages.send(alice.user.id, { conversationId: ab, body: 'still there?' })
+  await app.messages.send(alice.id, { conversationId: ab, body: 'still there?' })
   const back = (await api(app, bob)('GET', '/api/conversations')).json().items.find((c: { id: string }) => c.id === ab)
   t.equal(back?.lastMessage.body, 'still there?')
   t.equal(back?.unreadCount, 1, 'hiding read the first message; the new one is unread')
