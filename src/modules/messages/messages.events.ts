@@ -3,7 +3,6 @@
  * service delivers to the other sockets, and the gateway turns the result or the AppError into the ack.
  */
 import { Type } from 'typebox'
-import { AppError } from '../../errors/app-error.js'
 import { socketEvent, type SocketEventModule } from '../../realtime/contracts.js'
 import { ClientMsgId, IdString, MessageBody } from './messages.schemas.js'
 import type { MessagesService } from './messages.service.js'
@@ -41,10 +40,10 @@ export function messagesEvents (messages: MessagesService): SocketEventModule {
       schema: ChatMessagePayload,
       handle: async (context, payload) => (await messages.send(context.userId, payload, context.socketId)).message
     }),
-    // Attachments arrive with the attachments issue; the payload is validated already so clients can code to it.
+    // Files are uploaded first (POST /api/attachments); this sends their ids. The service emits re_message_file.
     chat_message_file: socketEvent({
       schema: ChatMessageFilePayload,
-      handle: async () => { throw new AppError(501, 'NOT_IMPLEMENTED', 'Attachments are not available yet') }
+      handle: async (context, payload) => (await messages.send(context.userId, payload, context.socketId)).message
     }),
     message_edit: socketEvent({
       schema: Type.Object({ messageId: IdString, body: MessageBody }, { additionalProperties: false }),

@@ -1,6 +1,8 @@
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
+import { registerMultipart } from '../attachments/multipart-upload.js'
+import { sendWithFile } from '../attachments/message-upload.js'
 import {
   ConversationIdParams, EditMessageBody, Message, MessageIdParams, MessageListQuery, MessagePage, SendMessageBody, errorResponses
 } from './messages.schemas.js'
@@ -22,16 +24,32 @@ const messagesRoutes: FastifyPluginAsyncTypebox = async app => {
     }
   }, async request => await messages.list(request.auth.userId, request.params.id, request.query))
 
-  app.post('/conversations/:id/messages', {
-    schema: {
-      tags, security,
-      summary: 'Send a message (delivered in realtime like a socket send); the same clientMsgId again answers 200 with the original',
-      params: ConversationIdParams, body: SendMessageBody,
-      response: { 200: Message, 201: Message, ...errorResponses(400, 401, 404, 413, 429, 501) }
-    }
-  }, async (request, reply) => {
-    const { message, created } = await messages.send(request.auth.userId, { ...request.body, conversationId: request.params.id })
-    return reply.status(created ? 201 : 200).send(message)
+  // Its own scope, so multipart parsing exists for this route only.
+  await app.register(async plain => {
+    await registerMultipart(plain, app.config.uploadMaxBytes)
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>()
+    scope.post('/conversations/:id/messages', {
+      schema: {
+        tags, security, consumes: ['application/json', 'multipart/form-data'],
+        summary: 'Send a message (delivered in realtime like a socket send); the same clientMsgId again answers 200 with the original',
+        description: 'JSON `{body?, attachmentIds?, clientMsgId?, replyToId?}`, or multipart/form-data with one `file` ' +
+          'and the text fields `body`, `clientMsgId`, `replyToId`: the file is uploaded (as POST /api/attachments ' +
+          'with this conversationId) and sent as the message\'s attachment.',
+        params: ConversationIdParams, body: SendMessageBody,
+        response: { 200: Message, 201: Message, ...errorResponses(400, 401, 404, 413, 415, 429, 501) }
+      },
+      // A multipart body is a stream the handler reads; the validator sees `{}` (the reader checks the fields).
+      preValidation: async request => {
+        if (request.isMultipart()) request.body = {}
+      }
+    }, async (request, reply) => {
+      const { userId } = request.auth
+      const conversationId = request.params.id
+      const { message, created } = request.isMultipart()
+        ? await sendWithFile(app, request, userId, conversationId)
+        : await messages.send(userId, { ...request.body, conversationId })
+      return reply.status(created ? 201 : 200).send(message)
+    })
   })
 
   app.patch('/messages/:id', {

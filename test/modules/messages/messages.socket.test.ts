@@ -174,7 +174,7 @@ t.test('a third user gets nothing and gets error acks; bad payloads get error ac
   await refused('chat_message', { conversationId, receiverId: bob.user.id, body: 'x' }, 'VALIDATION_ERROR')
   await refused('chat_message', { body: 'x' }, 'VALIDATION_ERROR')
   await refused('chat_message', 'not an object', 'VALIDATION_ERROR')
-  await refused('chat_message_file', { conversationId, attachmentIds: [m1.id] }, 'NOT_IMPLEMENTED')
+  await refused('chat_message_file', { conversationId, attachmentIds: [m1.id] }, 'CONVERSATION_NOT_FOUND')
   t.same((await ok(kit, e1, 'sync', {})).conversations, [], 'sync shows eve none of it')
   await refused('chat_message', { receiverId: bob.user.id, body: 'x'.repeat(51) }, 'PAYLOAD_TOO_LARGE')
   await refused('chat_message', { receiverId: bob.user.id, body: '  ' }, 'EMPTY_MESSAGE')
