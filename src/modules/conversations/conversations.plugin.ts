@@ -18,6 +18,7 @@ async function conversationsPlugin (app: FastifyInstance): Promise<void> {
   const conversations = new ConversationsService({
     Conversation: app.models.Conversation,
     ConversationMember: app.models.ConversationMember,
+    Message: app.models.Message,
     User: app.models.User,
     users: app.users,
     notifier: notifierOf(app)

@@ -8,6 +8,7 @@ import { badRequest, notFound } from '../../errors/app-error.js'
 import type { ConversationDoc, ConversationModel } from '../../storage/models/conversation.model.js'
 import type { ConversationMemberDoc, ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { UserModel } from '../../storage/models/user.model.js'
+import type { MessageModel } from '../../storage/models/message.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
 import type { UsersService } from '../users/users.service.js'
 import { toPublicUser } from '../users/users.view.js'
@@ -20,6 +21,8 @@ import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 export interface ConversationsServiceOptions {
   Conversation: ConversationModel
   ConversationMember: ConversationMemberModel
+  /** Lets marks reach messages delivered before their conversation's lastSeq moved (see message-writer.ts). */
+  Message: MessageModel
   User: UserModel
   users: UsersService
   /** How changes reach sockets; read on every use because the gateway may be registered later. */
@@ -51,6 +54,7 @@ function readCursor (position: Record<string, unknown>): { t: Date, i: Types.Obj
 export class ConversationsService {
   private readonly Conversation: ConversationModel
   private readonly ConversationMember: ConversationMemberModel
+  private readonly Message: MessageModel
   private readonly User: UserModel
   private readonly users: UsersService
   private readonly notifier: () => Notifier
@@ -58,6 +62,7 @@ export class ConversationsService {
   constructor (options: ConversationsServiceOptions) {
     this.Conversation = options.Conversation
     this.ConversationMember = options.ConversationMember
+    this.Message = options.Message
     this.User = options.User
     this.users = options.users
     this.notifier = options.notifier
@@ -166,9 +171,18 @@ export class ConversationsService {
     }, { exceptSocketId })
   }
 
-  /** `$max` on the member's mark; the new seq when it moved, null when it was already there. */
+  /**
+   * `$max` on the member's mark; the new seq when it moved, null when it was already there. The mark never passes
+   * the highest stored message: lastSeq, or beyond it a message stored and delivered whose lastSeq write is pending.
+   */
   async moveMark (doc: ConversationDoc, userId: string, kind: ReceiptKind, seq: number): Promise<{ seq: number, at: Date } | null> {
-    const target = Math.min(Math.max(0, Math.floor(seq)), doc.lastSeq)
+    const wanted = Math.max(0, Math.floor(seq))
+    let ceiling = doc.lastSeq
+    if (wanted > ceiling) {
+      const top = await this.Message.findOne({ conversationId: doc._id, seq: { $lte: wanted } }, { seq: 1 }).sort({ seq: -1 }).lean()
+      ceiling = Math.max(ceiling, top?.seq ?? 0)
+    }
+    const target = Math.min(wanted, ceiling)
     if (target <= 0) return null
     const at = new Date()
     const max: Record<string, number> = kind === 'read' ? { readSeq: target, deliveredSeq: target } : { deliveredSeq: target }

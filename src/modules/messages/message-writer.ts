@@ -4,13 +4,15 @@
  * for the next one, and each flush does the same few commands for any number of messages across conversations:
  *   1. read the conversations (membership and lastSeq) in one `find`;
  *   2. insert every message in one ordered `insertMany` (seq = lastSeq + 1, + 2, ... per conversation);
- *   3. move each conversation's lastSeq/lastMessage and each sender's read mark, in two `bulkWrite`s at once.
- * Then the messages are delivered (in seq order) and their sends resolve. Under load batches grow and each
- * message costs less; a lone message pays one loop turn of waiting.
+ *   3. deliver the stored messages (seq order), and start the next flush;
+ *   4. meanwhile move each conversation's lastSeq/lastMessage and each sender's read mark (two `bulkWrite`s), then
+ *      resolve the sends. Acks therefore follow the bookkeeping; deliveries need only the durable insert.
+ * Under load batches grow and each message costs less; a lone message pays one loop turn of waiting.
  *
  * Seqs stay gap-free across instances through the unique {conversationId, seq} index: an insert that loses a seq
- * to another instance re-reads the highest stored seq and takes the next one. A duplicate clientMsgId (a retried
- * send) resolves with the stored original instead.
+ * to another instance re-reads the highest stored seq and takes the next one. Within this instance the seqs a
+ * flush claimed are remembered until its bookkeeping has moved lastSeq, so the next flush does not collide.
+ * A duplicate clientMsgId (a retried send) resolves with the stored original instead.
  */
 import { Types } from 'mongoose'
 import { AppError } from '../../errors/app-error.js'
@@ -53,6 +55,8 @@ interface Pending extends NewMessage {
 interface ConversationState { memberIds: Types.ObjectId[], lastSeq: number, hiddenFor?: Types.ObjectId[] }
 
 const MAX_INSERT_ROUNDS = 10_000
+/** Flushes whose bookkeeping may still run while the next one inserts (backpressure beyond that). */
+const MAX_BOOKKEEPING_BEHIND = 2
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number } | undefined)?.code === 11000
 
@@ -69,6 +73,11 @@ export class MessageWriter {
   private readonly maxBatch: number
   private queue: Pending[] = []
   private running = false
+  /** conversationId -> highest seq inserted here whose lastSeq write is still pending. */
+  private readonly seqHints = new Map<string, number>()
+  /** The bookkeeping of earlier flushes, in order; at most MAX_BOOKKEEPING_BEHIND flushes behind. */
+  private bookkeeping: Promise<void> = Promise.resolve()
+  private bookkeepingBehind = 0
 
   constructor (options: MessageWriterOptions) {
     this.options = options
@@ -101,6 +110,7 @@ export class MessageWriter {
 
   private async flush (batch: Pending[]): Promise<void> {
     const { Conversation } = this.options
+    if (this.bookkeepingBehind >= MAX_BOOKKEEPING_BEHIND) await this.bookkeeping
     const ids = [...new Map(batch.map(item => [String(item.conversationId), item.conversationId])).values()]
     const found = await Conversation.collection.find(
       { _id: { $in: ids } }, { projection: { memberIds: 1, lastSeq: 1, hiddenFor: 1 } }
@@ -113,7 +123,7 @@ export class MessageWriter {
       if (conversation?.memberIds.some(id => id.equals(item.senderId)) !== true) item.reject(conversationNotFound())
       else writable.push(item)
     }
-    const next = new Map([...conversations].map(([key, doc]) => [key, doc.lastSeq + 1]))
+    const next = new Map([...conversations].map(([key, doc]) => [key, Math.max(doc.lastSeq, this.seqHints.get(key) ?? 0) + 1]))
     for (const item of writable) {
       const key = String(item.conversationId)
       const seq = next.get(key) as number
@@ -122,12 +132,24 @@ export class MessageWriter {
     }
     const stored = await this.insert(writable)
     if (stored.length === 0) return
-    await this.updateConversations(stored, conversations)
     stored.sort((a, b) => (a.doc as MessageDoc).seq - (b.doc as MessageDoc).seq)
-    for (const item of stored) {
-      this.options.onStored(item.doc as MessageDoc, item.exceptSocketId)
-      item.resolve({ message: item.doc as MessageDoc, created: true })
-    }
+    const claimed = new Map<string, number>()
+    for (const item of stored) claimed.set(String(item.conversationId), (item.doc as MessageDoc).seq)
+    for (const [key, seq] of claimed) this.seqHints.set(key, Math.max(seq, this.seqHints.get(key) ?? 0))
+    for (const item of stored) this.options.onStored(item.doc as MessageDoc, item.exceptSocketId)
+    this.bookkeepingBehind++
+    this.bookkeeping = this.bookkeeping.then(async () => {
+      try {
+        await this.updateConversations(stored, conversations)
+      } catch (error) {
+        this.options.onError?.(error)
+      } finally {
+        for (const [key, seq] of claimed) if (this.seqHints.get(key) === seq) this.seqHints.delete(key)
+        this.bookkeepingBehind--
+        // Stored and delivered whatever the bookkeeping did: the sends succeeded.
+        for (const item of stored) item.resolve({ message: item.doc as MessageDoc, created: true })
+      }
+    })
   }
 
   private docOf (item: Pending, seq: number): MessageDoc {
