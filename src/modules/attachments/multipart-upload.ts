@@ -28,7 +28,9 @@ const PLUGIN_ERRORS: Record<string, [number, string]> = {
   FST_PARTS_LIMIT: [413, 'TOO_MANY_PARTS'],
   FST_FIELDS_LIMIT: [413, 'TOO_MANY_PARTS'],
   FST_PROTO_VIOLATION: [400, 'VALIDATION_ERROR'],
-  FST_INVALID_JSON_FIELD_ERROR: [400, 'VALIDATION_ERROR']
+  FST_INVALID_JSON_FIELD_ERROR: [400, 'VALIDATION_ERROR'],
+  // The client went away mid-body: nobody reads the answer, but it is not our fault either.
+  FST_MP_PREMATURE_CLOSE: [400, 'INVALID_MULTIPART']
 }
 
 function translate (error: unknown): unknown {

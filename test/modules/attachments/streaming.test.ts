@@ -1,0 +1,74 @@
+/**
+ * Uploads over a real socket: an oversized upload is refused while it streams, and an upload the client abandons
+ * halfway leaves no chunks behind.
+ */
+import t from 'tap'
+import http from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { FastifyInstance } from 'fastify'
+import { buildChatApp, signUp } from '../messages/chat-helpers.js'
+import { bucketCounts, multipart, pngFixture } from './attachment-helpers.js'
+
+async function listen (app: FastifyInstance): Promise<number> {
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  return address.port
+}
+
+function open (port: number, token: string, headers: Record<string, string>, length: number): http.ClientRequest {
+  return http.request({
+    host: '127.0.0.1', port, method: 'POST', path: '/api/attachments',
+    headers: { ...headers, authorization: `Bearer ${token}`, 'content-length': String(length) }
+  })
+}
+
+async function until (check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await sleep(25)
+  }
+  return false
+}
+
+t.test('over UPLOAD_MAX_BYTES on a real connection: 413 and no chunks', async t => {
+  const app = await buildChatApp(t, { UPLOAD_MAX_BYTES: '1000000' })
+  const port = await listen(app)
+  const alice = await signUp(app)
+  const body = multipart([{ filename: 'big.png', data: pngFixture(3_000_000) }])
+  const request = open(port, alice.accessToken, body.headers, body.payload.length)
+  request.on('error', () => {}) // the server may close before the whole body is written
+  const response = new Promise<{ status: number, body: string }>(resolve => {
+    request.on('response', res => {
+      let text = ''
+      res.on('data', chunk => { text += String(chunk) })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+  })
+  for (let offset = 0; offset < body.payload.length; offset += 64 * 1024) {
+    if (!request.write(body.payload.subarray(offset, offset + 64 * 1024))) await new Promise(resolve => request.once('drain', resolve))
+  }
+  request.end()
+  const res = await response
+  t.equal(res.status, 413)
+  t.equal(JSON.parse(res.body).code, 'PAYLOAD_TOO_LARGE')
+  t.ok(await until(async () => (await bucketCounts(app)).chunks === 0), 'no chunks')
+  t.same(await bucketCounts(app), { chunks: 0, files: 0 })
+  t.equal(await app.models.Attachment.countDocuments({}), 0)
+})
+
+t.test('an upload abandoned halfway leaves nothing behind', async t => {
+  const app = await buildChatApp(t)
+  const port = await listen(app)
+  const alice = await signUp(app)
+  const body = multipart([{ filename: 'half.png', data: pngFixture(2_000_000) }])
+  const request = open(port, alice.accessToken, body.headers, body.payload.length)
+  request.on('error', () => {})
+  request.write(body.payload.subarray(0, 1_000_000))
+  t.ok(await until(async () => (await bucketCounts(app)).chunks > 0), 'chunks were being written')
+  request.destroy()
+  t.ok(await until(async () => (await bucketCounts(app)).chunks === 0), 'and are gone after the client left')
+  t.same(await bucketCounts(app), { chunks: 0, files: 0 })
+  t.equal(await app.models.Attachment.countDocuments({}), 0)
+})
