@@ -75,11 +75,16 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
   validateUpdate(u)
   if (Array.isArray(u)) return applyPipeline(old, u)
   if (!isOperatorUpdate(u)) return applyReplacement(old, u, ctx)
-  const work = cloneDoc(old) as Document
   const { modifier, newId } = buildModifier(u, old, ctx)
+  const topLevel = isTopLevelOnly(modifier)
+  // Stored documents are frozen, so fields the update does not touch can be shared: a top-level update copies
+  // one level only (a deep copy of the whole document was most of an update's cost).
+  const work = topLevel ? { ...old } : cloneDoc(old) as Document
   const positional = Object.values(modifier).some(m => Object.keys(m as Document).some(k => /\.\$(\.|$)/.test(k)))
   if (positional && ctx.filter == null) fail(2, 'BadValue', 'The positional operator did not find the match needed from the query.')
-  if (!applyTopLevel(work, modifier) && Object.keys(modifier).length > 0) {
+  if (topLevel) {
+    applyTopLevel(work, modifier)
+  } else if (Object.keys(modifier).length > 0) {
     try {
       updateOne([work], positional ? normalizeFilter(ctx.filter) as Document : {}, modifier as any, {
         arrayFilters: ctx.arrayFilters?.map(f => normalizeFilter(f) as Document),
@@ -89,7 +94,14 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
       throw mapUpdateError(err)
     }
   }
-  resolveDeferred(work, old, [])
+  if (topLevel) {
+    for (const f of Object.keys((modifier.$set ?? {}) as Document)) {
+      const v = work[f]
+      if (v instanceof Deferred) work[f] = compute(v, old[f], f, old)
+    }
+  } else {
+    resolveDeferred(work, old, [])
+  }
   if (newId !== undefined) return { _id: newId, ...withoutId(work) }
   if (ctx.isInsert !== true && !bsonEquals(work._id, old._id)) {
     fail(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'")
@@ -97,22 +109,23 @@ export function applyUpdate (old: Document, u: Document | Document[], ctx: Updat
   return work
 }
 
-/**
- * Fast path for the common update: $set/$unset of top-level fields only (deferred operators included).
- * Returns false, untouched, when anything needs mingo's path handling.
- */
-function applyTopLevel (work: Document, modifier: Document): boolean {
+/** The common update: $set/$unset of top-level fields only (deferred operators included), no mingo paths needed. */
+function isTopLevelOnly (modifier: Document): boolean {
   for (const [op, fields] of Object.entries(modifier)) {
     if (op !== '$set' && op !== '$unset') return false
     for (const f of Object.keys(fields as Document)) if (f.includes('.') || f.startsWith('$') || f === '_id') return false
   }
+  return true
+}
+
+/** Applies a top-level-only modifier (see isTopLevelOnly) to `work`. */
+function applyTopLevel (work: Document, modifier: Document): void {
   const set = (modifier.$set ?? {}) as Document
   for (const f of Object.keys((modifier.$unset ?? {}) as Document)) {
     if (f in set) fail(40, 'ConflictingUpdateOperators', `Updating the path '${f}' would create a conflict at '${f}'`)
     delete work[f]
   }
   for (const [f, v] of Object.entries(set)) work[f] = v
-  return true
 }
 
 function withoutId (d: Document): Document {
