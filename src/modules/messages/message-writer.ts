@@ -6,7 +6,9 @@
  *   2. insert every message in one ordered `insertMany` (seq = lastSeq + 1, + 2, ... per conversation);
  *   3. deliver the stored messages (seq order), and start the next flush;
  *   4. meanwhile move each conversation's lastSeq/lastMessage and each sender's read mark (two `bulkWrite`s), then
- *      resolve the sends. Acks therefore follow the bookkeeping; deliveries need only the durable insert.
+ *      resolve the sends. Acks therefore follow the bookkeeping; deliveries need only the durable insert. One
+ *      bookkeeping runs at a time and takes everything stored since the last one, so a busy conversation's
+ *      lastSeq is written once per bookkeeping, not once per message.
  * Under load batches grow and each message costs less; a lone message pays one loop turn of waiting.
  *
  * Seqs stay gap-free across instances through the unique {conversationId, seq} index: an insert that loses a seq
@@ -55,8 +57,8 @@ interface Pending extends NewMessage {
 interface ConversationState { memberIds: Types.ObjectId[], lastSeq: number, hiddenFor?: Types.ObjectId[] }
 
 const MAX_INSERT_ROUNDS = 10_000
-/** Flushes whose bookkeeping may still run while the next one inserts (backpressure beyond that). */
-const MAX_BOOKKEEPING_BEHIND = 2
+/** Stored messages waiting for bookkeeping beyond which flushes wait for it (backpressure). */
+const MAX_BOOKKEEPING_BACKLOG = 5000
 
 const isDuplicateKey = (error: unknown): boolean => (error as { code?: number } | undefined)?.code === 11000
 
@@ -75,9 +77,11 @@ export class MessageWriter {
   private running = false
   /** conversationId -> highest seq inserted here whose lastSeq write is still pending. */
   private readonly seqHints = new Map<string, number>()
-  /** The bookkeeping of earlier flushes, in order; at most MAX_BOOKKEEPING_BEHIND flushes behind. */
-  private bookkeeping: Promise<void> = Promise.resolve()
-  private bookkeepingBehind = 0
+  /** Stored messages whose bookkeeping has not started, and the conversations they were numbered from. */
+  private backlog: Pending[] = []
+  private backlogConversations = new Map<string, ConversationState>()
+  /** The running bookkeeping, if any. */
+  private bookkeeping: Promise<void> | null = null
 
   constructor (options: MessageWriterOptions) {
     this.options = options
@@ -110,7 +114,7 @@ export class MessageWriter {
 
   private async flush (batch: Pending[]): Promise<void> {
     const { Conversation } = this.options
-    if (this.bookkeepingBehind >= MAX_BOOKKEEPING_BEHIND) await this.bookkeeping
+    if (this.backlog.length >= MAX_BOOKKEEPING_BACKLOG) await this.bookkeeping
     const ids = [...new Map(batch.map(item => [String(item.conversationId), item.conversationId])).values()]
     const found = await Conversation.collection.find(
       { _id: { $in: ids } }, { projection: { memberIds: 1, lastSeq: 1, hiddenFor: 1 } }
@@ -133,23 +137,36 @@ export class MessageWriter {
     const stored = await this.insert(writable)
     if (stored.length === 0) return
     stored.sort((a, b) => (a.doc as MessageDoc).seq - (b.doc as MessageDoc).seq)
-    const claimed = new Map<string, number>()
-    for (const item of stored) claimed.set(String(item.conversationId), (item.doc as MessageDoc).seq)
-    for (const [key, seq] of claimed) this.seqHints.set(key, Math.max(seq, this.seqHints.get(key) ?? 0))
+    for (const item of stored) {
+      const key = String(item.conversationId)
+      this.seqHints.set(key, Math.max((item.doc as MessageDoc).seq, this.seqHints.get(key) ?? 0))
+    }
     for (const item of stored) this.options.onStored(item.doc as MessageDoc, item.exceptSocketId)
-    this.bookkeepingBehind++
-    this.bookkeeping = this.bookkeeping.then(async () => {
+    this.backlog.push(...stored)
+    for (const [key, state] of conversations) this.backlogConversations.set(key, state)
+    this.bookkeeping ??= this.keepBooks()
+  }
+
+  /** Bookkeeping for everything stored so far, round after round, then the sends resolve. */
+  private async keepBooks (): Promise<void> {
+    while (this.backlog.length > 0) {
+      const stored = this.backlog
+      const conversations = this.backlogConversations
+      this.backlog = []
+      this.backlogConversations = new Map()
       try {
         await this.updateConversations(stored, conversations)
       } catch (error) {
         this.options.onError?.(error)
-      } finally {
-        for (const [key, seq] of claimed) if (this.seqHints.get(key) === seq) this.seqHints.delete(key)
-        this.bookkeepingBehind--
-        // Stored and delivered whatever the bookkeeping did: the sends succeeded.
-        for (const item of stored) item.resolve({ message: item.doc as MessageDoc, created: true })
       }
-    })
+      for (const item of stored) {
+        const key = String(item.conversationId)
+        if (this.seqHints.get(key) === (item.doc as MessageDoc).seq) this.seqHints.delete(key)
+        // Stored and delivered whatever the bookkeeping did: the send succeeded.
+        item.resolve({ message: item.doc as MessageDoc, created: true })
+      }
+    }
+    this.bookkeeping = null
   }
 
   private docOf (item: Pending, seq: number): MessageDoc {
