@@ -76,6 +76,12 @@ export async function readMultipart<T> (request: FastifyRequest, options: ReadMu
       fields[name] = part.value
     }
   } catch (error) {
+    // Refused mid-body (e.g. not a member): stop parsing and let the rest of the body drain, as Node does for
+    // bodies nobody reads, so a client still sending finishes its upload and reads this answer on a live connection.
+    if (!request.raw.complete) {
+      request.raw.unpipe()
+      request.raw.resume()
+    }
     if (stored !== null) await options.discard(stored.value).catch(() => {})
     throw translate(error)
   }

@@ -6,7 +6,7 @@ import t from 'tap'
 import http from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { buildChatApp, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp, openDirect, signUp } from '../messages/chat-helpers.js'
 import { bucketCounts, multipart, pngFixture } from './attachment-helpers.js'
 
 async function listen (app: FastifyInstance): Promise<number> {
@@ -71,4 +71,38 @@ t.test('an upload abandoned halfway leaves nothing behind', async t => {
   t.ok(await until(async () => (await bucketCounts(app)).chunks === 0), 'and are gone after the client left')
   t.same(await bucketCounts(app), { chunks: 0, files: 0 })
   t.equal(await app.models.Attachment.countDocuments({}), 0)
+})
+
+t.test('refused before the file is read: answered at once, and the client can finish sending on a live connection', async t => {
+  const app = await buildChatApp(t)
+  const port = await listen(app)
+  const alice = await signUp(app)
+  const bob = await signUp(app)
+  const carol = await signUp(app)
+  const conversationId = await openDirect(app, alice, bob)
+  const body = multipart([{ name: 'conversationId', value: conversationId }, { filename: 'big.png', data: pngFixture(5_000_000) }])
+  const agent = new http.Agent({ keepAlive: true })
+  t.teardown(() => { agent.destroy() })
+  const request = http.request({
+    agent, host: '127.0.0.1', port, method: 'POST', path: '/api/attachments',
+    headers: { ...body.headers, authorization: `Bearer ${carol.accessToken}`, 'content-length': String(body.payload.length) }
+  })
+  let failed: unknown = null
+  request.on('error', error => { failed = error })
+  const response = new Promise<{ status: number, body: string }>(resolve => {
+    request.on('response', res => {
+      let text = ''
+      res.on('data', chunk => { text += String(chunk) })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }))
+    })
+  })
+  const sent = new Promise<void>(resolve => request.on('finish', resolve))
+  // Written in one go: the answer comes while most of it is still on its way.
+  request.end(body.payload)
+  const res = await response
+  t.equal(res.status, 404)
+  t.equal(JSON.parse(res.body).code, 'CONVERSATION_NOT_FOUND')
+  t.ok(await Promise.race([sent.then(() => true), sleep(5000).then(() => false)]), 'the whole body was taken')
+  t.equal(failed, null, 'no reset')
+  t.same(await bucketCounts(app), { chunks: 0, files: 0 })
 })
