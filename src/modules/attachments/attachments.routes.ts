@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
+import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { AppError } from '../../errors/app-error.js'
 import { toAttachment } from './attachments.view.js'
@@ -78,13 +79,16 @@ const attachmentsRoutes: FastifyPluginAsyncTypebox = async app => {
       throw new AppError(416, 'RANGE_NOT_SATISFIABLE', `The range is outside the file's ${doc.size} bytes`)
     }
     fileHeaders(reply, doc)
+    // HEAD: the headers only; Fastify would read a real stream to the end just to discard it.
+    const body = (selected?: { start: number, end: number }) =>
+      request.method === 'HEAD' ? Readable.from([]) : attachments.read(doc._id, selected)
     if (range === null) {
-      return reply.status(200).header('Content-Length', doc.size).send(attachments.read(doc._id))
+      return reply.status(200).header('Content-Length', doc.size).send(body())
     }
     return reply.status(206)
       .header('Content-Range', `bytes ${range.start}-${range.end}/${doc.size}`)
       .header('Content-Length', range.end - range.start + 1)
-      .send(attachments.read(doc._id, range))
+      .send(body(range))
   })
 }
 

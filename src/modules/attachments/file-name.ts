@@ -34,7 +34,6 @@ export function sanitizeFileName (raw: string | undefined): string {
  * clients read the plain one, current ones the exact UTF-8 name.
  */
 export function contentDisposition (name: string): string {
-  // eslint-disable-next-line no-control-regex
   const fallback = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_')
   const encoded = encodeURIComponent(name).replace(/['()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`
