@@ -181,7 +181,8 @@ async function settledRss (): Promise<number> {
   return process.memoryUsage().rss
 }
 
-interface Results { throughput: ThroughputResult, latency: LatencyResult, rssPerSocket: number }
+/** cpuPerMessage: the server process's CPU time (user + system) per delivered message in the throughput phase, µs. */
+interface Results { throughput: ThroughputResult, latency: LatencyResult, rssPerSocket: number, cpuPerMessage: number }
 
 async function measure (target: Target, load: Clients): Promise<Results> {
   const spec: LoadSpec = { label: target.label, url: target.url, pairs: target.pairs }
@@ -200,7 +201,11 @@ async function measure (target: Target, load: Clients): Promise<Results> {
     await session.post('Profiler.enable')
     await session.post('Profiler.start')
   }
+  // CPU time, unlike wall time, says what a message costs even when other processes share the cores.
+  const cpuBefore = process.cpuUsage()
   const throughput = await load.throughput(spec)
+  const cpu = process.cpuUsage(cpuBefore)
+  const cpuPerMessage = (cpu.user + cpu.system) / Math.max(1, throughput.delivered)
   if (session !== null) {
     const { profile } = await session.post('Profiler.stop')
     writeFileSync(PROFILE, JSON.stringify(profile))
@@ -209,7 +214,7 @@ async function measure (target: Target, load: Clients): Promise<Results> {
   }
   console.log(`--- ${target.label}: latency at ${RATE} msgs/s offered, ${SECONDS} s (+1 s warm-up)`)
   const latency = await load.latency(spec)
-  return { throughput, latency, rssPerSocket }
+  return { throughput, latency, rssPerSocket, cpuPerMessage }
 }
 
 /** Self time per function in a V8 CPU profile, top 20. */
@@ -270,6 +275,7 @@ async function main (): Promise<void> {
   console.log(`| latency samples / lost / errors | ${parley.latency.samples} / ${parley.latency.lost} / ${parley.latency.errors} | ${relay.latency.samples} / ${relay.latency.lost} / ${relay.latency.errors} | |`)
   const codes = (result: { errorCodes: Record<string, number> }): string => Object.entries(result.errorCodes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'
   console.log(`| failed acks by code (throughput; latency) | ${codes(parley.throughput)}; ${codes(parley.latency)} | ${codes(relay.throughput)}; ${codes(relay.latency)} | |`)
+  console.log(`| server CPU per delivered message (throughput phase), µs | ${fmt(parley.cpuPerMessage, 0)} | ${fmt(relay.cpuPerMessage, 0)} | ${fmt(parley.cpuPerMessage / relay.cpuPerMessage, 2)} |`)
   console.log(`| server RSS per idle socket, KiB${IN_CHILD ? '' : ' (clients included)'} | ${fmt(parley.rssPerSocket / 1024)} | ${fmt(relay.rssPerSocket / 1024)} | ${fmt(parley.rssPerSocket / relay.rssPerSocket, 2)} |`)
   console.log('')
   console.log(`aim: Parley throughput >= 0.5x relay: ${ratio >= 0.5 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`)
