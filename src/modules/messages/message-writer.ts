@@ -55,6 +55,8 @@ interface Pending extends NewMessage {
 }
 
 interface ConversationState { memberIds: Types.ObjectId[], lastSeq: number, hiddenFor?: Types.ObjectId[] }
+/** A batch's conversations as read, and how many bookkeeping rounds had completed when the read began. */
+interface Read { conversations: Map<string, ConversationState>, roundsDone: number }
 
 const MAX_INSERT_ROUNDS = 10_000
 /** Stored messages waiting for bookkeeping beyond which flushes wait for it (backpressure). */
@@ -75,8 +77,15 @@ export class MessageWriter {
   private readonly maxBatch: number
   private queue: Pending[] = []
   private running = false
-  /** conversationId -> highest seq inserted here whose lastSeq write is still pending. */
-  private readonly seqHints = new Map<string, number>()
+  /**
+   * conversationId -> highest seq inserted here, kept until a conversation read that began after its lastSeq write
+   * (round `round` of bookkeeping) has replaced it. Reads that began earlier may not show that seq yet.
+   */
+  private readonly seqHints = new Map<string, { seq: number, round?: number }>()
+  /** Bookkeeping rounds completed. */
+  private roundsDone = 0
+  /** Counters since start: flushes, messages stored, and inserts that lost a seq to another writer and went again. */
+  readonly stats = { flushes: 0, stored: 0, seqConflicts: 0 }
   /** Stored messages whose bookkeeping has not started, and the conversations they were numbered from. */
   private backlog: Pending[] = []
   private backlogConversations = new Map<string, ConversationState>()
@@ -100,11 +109,27 @@ export class MessageWriter {
     })
   }
 
+  /**
+   * Flush after flush while sends wait. The next batch's read overlaps this batch's insert (it needs only the
+   * seqs this insert claims, which are known once it returns), so a message waits for less than two full flushes.
+   */
   private async drain (): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch)
+    let next = this.take()
+    while (next !== null) {
+      const { batch, reading } = next
+      let read: Read
       try {
-        await this.flush(batch)
+        read = await reading
+      } catch (error) {
+        for (const item of batch) item.reject(error)
+        next = this.take()
+        continue
+      }
+      if (this.backlog.length >= MAX_BOOKKEEPING_BACKLOG) await this.bookkeeping
+      const writing = this.store(batch, read)
+      next = this.take()
+      try {
+        await writing
       } catch (error) {
         for (const item of batch) item.reject(error)
       }
@@ -112,14 +137,26 @@ export class MessageWriter {
     this.running = false
   }
 
-  private async flush (batch: Pending[]): Promise<void> {
-    const { Conversation } = this.options
-    if (this.backlog.length >= MAX_BOOKKEEPING_BACKLOG) await this.bookkeeping
+  /** The next batch and its read, started now. */
+  private take (): { batch: Pending[], reading: Promise<Read> } | null {
+    if (this.queue.length === 0) return null
+    const batch = this.queue.splice(0, this.maxBatch)
+    const reading = this.read(batch)
+    // Awaited later; without a handler now, a failure meanwhile would count as unhandled.
+    reading.catch(() => {})
+    return { batch, reading }
+  }
+
+  private async read (batch: Pending[]): Promise<Read> {
+    const roundsDone = this.roundsDone
     const ids = [...new Map(batch.map(item => [String(item.conversationId), item.conversationId])).values()]
-    const found = await Conversation.collection.find(
+    const found = await this.options.Conversation.collection.find(
       { _id: { $in: ids } }, { projection: { memberIds: 1, lastSeq: 1, hiddenFor: 1 } }
     ).toArray() as unknown as Array<ConversationState & { _id: Types.ObjectId }>
-    const conversations = new Map(found.map(doc => [String(doc._id), doc]))
+    return { conversations: new Map(found.map(doc => [String(doc._id), doc])), roundsDone }
+  }
+
+  private async store (batch: Pending[], { conversations, roundsDone }: Read): Promise<void> {
     const writable: Pending[] = []
     for (const item of batch) {
       const conversation = conversations.get(String(item.conversationId))
@@ -127,7 +164,13 @@ export class MessageWriter {
       if (conversation?.memberIds.some(id => id.equals(item.senderId)) !== true) item.reject(conversationNotFound())
       else writable.push(item)
     }
-    const next = new Map([...conversations].map(([key, doc]) => [key, Math.max(doc.lastSeq, this.seqHints.get(key) ?? 0) + 1]))
+    const next = new Map<string, number>()
+    for (const [key, doc] of conversations) {
+      const hint = this.seqHints.get(key)
+      next.set(key, Math.max(doc.lastSeq, hint?.seq ?? 0) + 1)
+      // The read began after this hint's lastSeq was written, so the database says it from now on.
+      if (hint?.round !== undefined && hint.round <= roundsDone) this.seqHints.delete(key)
+    }
     for (const item of writable) {
       const key = String(item.conversationId)
       const seq = next.get(key) as number
@@ -135,11 +178,14 @@ export class MessageWriter {
       item.doc = this.docOf(item, seq)
     }
     const stored = await this.insert(writable)
+    this.stats.flushes++
+    this.stats.stored += stored.length
     if (stored.length === 0) return
     stored.sort((a, b) => (a.doc as MessageDoc).seq - (b.doc as MessageDoc).seq)
     for (const item of stored) {
       const key = String(item.conversationId)
-      this.seqHints.set(key, Math.max((item.doc as MessageDoc).seq, this.seqHints.get(key) ?? 0))
+      const seq = (item.doc as MessageDoc).seq
+      if ((this.seqHints.get(key)?.seq ?? 0) < seq) this.seqHints.set(key, { seq })
     }
     for (const item of stored) this.options.onStored(item.doc as MessageDoc, item.exceptSocketId)
     this.backlog.push(...stored)
@@ -159,14 +205,18 @@ export class MessageWriter {
       } catch (error) {
         this.options.onError?.(error)
       }
+      const round = this.roundsDone + 1
       for (const item of stored) {
-        const key = String(item.conversationId)
-        if (this.seqHints.get(key) === (item.doc as MessageDoc).seq) this.seqHints.delete(key)
+        const hint = this.seqHints.get(String(item.conversationId))
+        if (hint?.seq === (item.doc as MessageDoc).seq) hint.round = round
         // Stored and delivered whatever the bookkeeping did: the send succeeded.
         item.resolve({ message: item.doc as MessageDoc, created: true })
       }
+      this.roundsDone = round
     }
     this.bookkeeping = null
+    // Idle: every remembered seq is in the database now.
+    if (!this.running) for (const [key, hint] of this.seqHints) if (hint.round !== undefined) this.seqHints.delete(key)
   }
 
   private docOf (item: Pending, seq: number): MessageDoc {
@@ -215,6 +265,7 @@ export class MessageWriter {
           // a retried send: the original is stored; this one takes no seq
         } else {
           // another instance took the seq: continue after the highest stored one
+          this.stats.seqConflicts++
           const latest = await Message.collection.findOne({ conversationId: doc.conversationId }, { sort: { seq: -1 }, projection: { seq: 1 } })
           nextSeq = Math.max(doc.seq, Number(latest?.seq ?? 0)) + 1
           rest.unshift(failed)

@@ -64,7 +64,8 @@ export class MessagesService {
   private readonly conversations: ConversationsService
   private readonly notifier: () => Notifier
   private readonly attachments: () => AttachmentClaimer | undefined
-  private readonly writer: MessageWriter
+  /** The group-commit writer (its `stats` are exposed for metrics and tests). */
+  readonly writer: MessageWriter
   private readonly maxBytes: number
   private readonly limiter: RateLimiterAbstract | null
 

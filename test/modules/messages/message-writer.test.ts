@@ -88,3 +88,21 @@ t.test('a hidden direct conversation comes back with the next message', async t 
   t.equal(back?.lastMessage.body, 'still there?')
   t.equal(back?.unreadCount, 1, 'hiding read the first message; the new one is unread')
 })
+
+t.test('one instance, many flushes in a row: the seqs it claimed are never taken twice (no conflicts to retry)', async t => {
+  const app = await buildChatApp(t)
+  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
+  const ab = await openDirect(app, alice, bob)
+  const before = { ...app.messages.writer.stats }
+  const waves = []
+  for (let wave = 0; wave < 20; wave++) {
+    waves.push(Promise.all(Array.from({ length: 10 }, async (_, i) => await app.messages.send(wave % 2 === 0 ? alice.id : bob.id, { conversationId: ab, body: `w${wave}.${i}` }))))
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  const seqs = (await Promise.all(waves)).flat().map(r => r.message.seq).sort((a, b) => a - b)
+  t.same(seqs, Array.from({ length: 200 }, (_, i) => i + 1))
+  const stats = app.messages.writer.stats
+  t.ok(stats.flushes - before.flushes > 1, `several flushes (${stats.flushes - before.flushes})`)
+  t.equal(stats.seqConflicts - before.seqConflicts, 0, 'no insert lost its seq')
+  t.equal(stats.stored - before.stored, 200)
+})
