@@ -22,6 +22,7 @@ import type { ConversationModel } from '../../storage/models/conversation.model.
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { MessageAttachment, MessageDoc, MessageModel } from '../../storage/models/message.model.js'
 import { conversationNotFound } from '../conversations/conversations.service.js'
+import { writeBookkeeping, type ConversationState } from './message-bookkeeping.js'
 
 export interface NewMessage {
   conversationId: Types.ObjectId
@@ -54,7 +55,6 @@ interface Pending extends NewMessage {
   reject: (error: unknown) => void
 }
 
-interface ConversationState { memberIds: Types.ObjectId[], lastSeq: number, hiddenFor?: Types.ObjectId[] }
 /** A batch's conversations as read, and how many bookkeeping rounds had completed when the read began. */
 interface Read { conversations: Map<string, ConversationState>, roundsDone: number }
 
@@ -201,7 +201,7 @@ export class MessageWriter {
       this.backlog = []
       this.backlogConversations = new Map()
       try {
-        await this.updateConversations(stored, conversations)
+        await writeBookkeeping(this.options, stored.map(item => item.doc as MessageDoc), conversations)
       } catch (error) {
         this.options.onError?.(error)
       }
@@ -289,57 +289,5 @@ export class MessageWriter {
     if (original === null) return false
     item.resolve({ message: original, created: false })
     return true
-  }
-
-  /**
-   * lastSeq only grows (another instance's flush may have gone further), a new message un-hides the conversation,
-   * and senders have read what they wrote (so unreadCount = lastSeq - readSeq needs no counting).
-   */
-  private async updateConversations (stored: Pending[], conversations: Map<string, ConversationState>): Promise<void> {
-    const last = new Map<string, MessageDoc>()
-    const marks = new Map<string, { conversationId: Types.ObjectId, userId: Types.ObjectId, seq: number }>()
-    for (const item of stored) {
-      const doc = item.doc as MessageDoc
-      const key = String(doc.conversationId)
-      if ((last.get(key)?.seq ?? 0) < doc.seq) last.set(key, doc)
-      const markKey = `${key}:${String(doc.senderId)}`
-      if ((marks.get(markKey)?.seq ?? 0) < doc.seq) marks.set(markKey, { conversationId: doc.conversationId, userId: doc.senderId, seq: doc.seq })
-    }
-    const conversationWrites = [...last].flatMap(([key, doc]) => {
-      const writes: any[] = [{
-        updateOne: {
-          filter: { _id: doc.conversationId, lastSeq: { $lt: doc.seq } },
-          update: { $set: { lastSeq: doc.seq, lastMessage: doc, lastActivityAt: doc.createdAt } }
-        }
-      }]
-      if ((conversations.get(key)?.hiddenFor?.length ?? 0) > 0) {
-        writes.push({ updateOne: { filter: { _id: doc.conversationId }, update: { $set: { hiddenFor: [] } } } })
-      }
-      return writes
-    })
-    const now = new Date()
-    const markWrites = [...marks.values()].map(mark => ({
-      updateOne: {
-        filter: { conversationId: mark.conversationId, userId: mark.userId },
-        update: { $max: { readSeq: mark.seq, deliveredSeq: mark.seq }, $set: { readAt: now } },
-        upsert: true
-      }
-    }))
-    await Promise.all([
-      this.bulkWrite(this.options.Conversation, conversationWrites),
-      this.bulkWrite(this.options.ConversationMember, markWrites)
-    ])
-  }
-
-  /** The messages are stored whatever happens here: a failed write is retried once, then reported. */
-  private async bulkWrite (model: ConversationModel | ConversationMemberModel, writes: any[]): Promise<void> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        await model.collection.bulkWrite(writes, { ordered: false })
-        return
-      } catch (error) {
-        if (attempt === 1) this.options.onError?.(error)
-      }
-    }
   }
 }
