@@ -12,10 +12,12 @@
  * Options: --pairs N (50), --seconds S per phase (10), --rate msgs/s total (1000), --window in flight per sender
  * (10), --idle sockets (1000), --clients-in-child=false (clients in this process), --profile FILE.cpuprofile
  * (CPU profile of this process, i.e. the servers, during Parley's throughput phase; prints the top functions),
- * --data-dir DIR (default: a fresh temporary directory, removed after; `:memory:` for no journal).
+ * --data-dir DIR (default: a fresh temporary directory, removed after; `:memory:` for no journal), --db-process
+ * (the embedded engine in its own process, `npm run db`, as several instances would share it; its CPU time is
+ * added to the server's).
  */
-import { fork, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
@@ -45,6 +47,7 @@ const IN_CHILD = option('clients-in-child', 'true') !== 'false'
 const PROFILE = option('profile', '')
 /** A directory to use instead of a fresh temporary one; `:memory:` runs the engine without a journal (for comparison). */
 const DATA_DIR = option('data-dir', '')
+const DB_PROCESS = process.argv.includes('--db-process')
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -95,14 +98,49 @@ function childClients (): Clients {
   }
 }
 
-interface Target { label: string, url: string, pairs: PairSpec[], tokens: string[], close: () => Promise<void> }
+interface Target {
+  label: string
+  url: string
+  pairs: PairSpec[]
+  tokens: string[]
+  /** CPU time (µs) of helper processes the server uses (the engine with --db-process). */
+  helperCpu: () => number
+  close: () => Promise<void>
+}
+
+/** user + system CPU time of another process, in µs (Linux /proc; clock ticks are 10 ms here). */
+function processCpu (pid: number | undefined): number {
+  if (pid === undefined) return 0
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10_000
+}
+
+/** `npm run db` as a child process on a free port; resolves with its MONGODB_URL. */
+async function startDbProcess (dataDir: string): Promise<{ url: string, child: ChildProcess }> {
+  const script = fileURLToPath(new URL('./db.ts', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, DB_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const found = /MONGODB_URL=(\S+)/.exec(out)
+      if (found !== null) resolve(found[1])
+    })
+    child.once('exit', code => { reject(new Error(`db process exited (${code})`)) })
+  })
+  return { url, child }
+}
 
 async function startParley (): Promise<Target> {
   const temporary = DATA_DIR === ''
   const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : DATA_DIR
+  const db = DB_PROCESS ? await startDbProcess(dataDir) : null
   const config = loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: dataDir,
+    ...(db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : {}),
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
     // The bench measures the message path, not the limits or the password hash.
@@ -140,8 +178,13 @@ async function startParley (): Promise<Target> {
     url: `http://127.0.0.1:${address.port}`,
     pairs,
     tokens: pairs.flatMap(pair => [pair.senderToken, pair.receiverToken]),
+    helperCpu: () => processCpu(db?.child.pid),
     close: async () => {
       await app.close()
+      if (db !== null) {
+        db.child.kill('SIGTERM')
+        await new Promise(resolve => db.child.once('exit', resolve))
+      }
       if (temporary) rmSync(dataDir, { recursive: true, force: true })
     }
   }
@@ -168,6 +211,7 @@ async function startRelay (): Promise<Target> {
     url: `http://127.0.0.1:${address.port}`,
     pairs,
     tokens: ['none'],
+    helperCpu: () => 0,
     close: async () => { await new Promise<void>(resolve => { void io.close(() => { resolve() }) }) }
   }
 }
@@ -203,9 +247,10 @@ async function measure (target: Target, load: Clients): Promise<Results> {
   }
   // CPU time, unlike wall time, says what a message costs even when other processes share the cores.
   const cpuBefore = process.cpuUsage()
+  const helperBefore = target.helperCpu()
   const throughput = await load.throughput(spec)
   const cpu = process.cpuUsage(cpuBefore)
-  const cpuPerMessage = (cpu.user + cpu.system) / Math.max(1, throughput.delivered)
+  const cpuPerMessage = (cpu.user + cpu.system + target.helperCpu() - helperBefore) / Math.max(1, throughput.delivered)
   if (session !== null) {
     const { profile } = await session.post('Profiler.stop')
     writeFileSync(PROFILE, JSON.stringify(profile))
@@ -252,6 +297,7 @@ const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US',
 
 async function main (): Promise<void> {
   const load = IN_CHILD ? childClients() : localClients()
+  console.log(`storage: the embedded engine ${DB_PROCESS ? 'in its own process (npm run db)' : 'in the server process'}`)
   console.log(`load average before: ${loadavg().map(v => v.toFixed(2)).join(' ')}; clients ${IN_CHILD ? 'in a child process' : 'in the servers\' process (they share one event loop)'}`)
   const results: Record<string, Results> = {}
   for (const start of [startRelay, startParley]) {
