@@ -1,11 +1,14 @@
 /**
  * Wires presence into the gateway's connect/disconnect hooks, registers presence_query, and makes public user
- * documents show `online` (`app.users.isOnline`). Decorates `app.presence`.
+ * documents show `online` (`app.users.isOnline`). Decorates `app.presence`. With a cluster (`app.cluster`, REDIS_URL
+ * set) online state is shared through Redis (RedisPresenceStore); otherwise it is this instance's memory.
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
+import type { Cluster } from '../../cluster/cluster.types.js'
 import { conversationIdsOf } from '../../realtime/gateway.plugin.js'
 import { LocalPresenceStore, type PresenceStore } from './presence.store.js'
+import { RedisPresenceStore, type RedisPresenceTiming } from './redis-presence.store.js'
 import { PresenceService } from './presence.service.js'
 import { presenceEvents } from './presence.events.js'
 
@@ -16,19 +19,28 @@ declare module 'fastify' {
 }
 
 export interface PresencePluginOptions {
-  /** Where online state lives. Default: this instance's memory (LocalPresenceStore). */
+  /** Where online state lives. Default: Redis when the app has a cluster, else this instance's memory. */
   store?: PresenceStore
+  /** Heartbeat, TTL and reaper periods of the Redis store (defaults in RedisPresenceTiming). */
+  redisTiming?: RedisPresenceTiming
 }
 
 async function presencePlugin (app: FastifyInstance, options: PresencePluginOptions): Promise<void> {
+  // Tolerant lookup: the cluster plugin decorates `app.cluster` (null without REDIS_URL) when it is registered first.
+  const cluster = (app as unknown as { cluster?: Cluster | null }).cluster ?? null
+  const store: PresenceStore = options.store ??
+    (cluster !== null ? new RedisPresenceStore({ cluster, log: app.log, ...options.redisTiming }) : new LocalPresenceStore())
   const presence = new PresenceService({
-    store: options.store ?? new LocalPresenceStore(),
+    store,
     User: app.models.User,
-    notifier: app.realtime.notifier
+    notifier: app.realtime.notifier,
+    // The conversations plugin registers after this one: look it up when a transition needs it.
+    conversationIdsOf: async userId => app.hasDecorator('conversations') ? await app.conversations.conversationIdsOf(userId) : []
   })
   app.decorate('presence', presence)
   app.users.isOnline = userId => presence.isOnline(userId)
   app.realtime.registerEvents(presenceEvents(presence))
+  await store.start?.()
 
   // Offline writes still running at shutdown finish before storage closes (onClose runs in reverse order).
   const pending = new Set<Promise<void>>()
@@ -47,7 +59,11 @@ async function presencePlugin (app: FastifyInstance, options: PresencePluginOpti
       userId: socket.data.userId, socketId: socket.id, conversationIds: conversationIdsOf(rooms), lastSeenAt: socket.data.lastSeenAt
     }))
   })
-  app.addHook('onClose', async () => { await Promise.all(pending) })
+  app.addHook('onClose', async () => {
+    await Promise.all(pending)
+    // Graceful: this instance's remaining fields and heartbeat go, so its users are offline at once.
+    await store.close?.()
+  })
 }
 
 export default fp(presencePlugin, { name: 'presence', fastify: '5.x', dependencies: ['realtime', 'users', 'models'] })

@@ -1,17 +1,21 @@
 /**
  * Presence: online while any socket of the user is connected. The first socket pushes `presence` online to the
  * rooms of the user's conversations; the last one stores `lastSeenAt` and pushes offline to the rooms that socket
- * was in. `query` answers presence_query. Throws AppErrors only.
+ * was in. `query` answers presence_query. With a shared store (cluster), transitions the store finds by itself
+ * (a crashed instance's users, state re-announced after a Redis outage) are stored and pushed here too, to the
+ * rooms of all the user's conversations. Throws AppErrors only.
  */
 import type { RoomNotifier } from '../../realtime/notifier.js'
 import type { PresenceQueryResult } from '../../realtime/events.js'
 import type { UserModel } from '../../storage/models/user.model.js'
-import type { PresenceStore } from './presence.store.js'
+import type { PresenceStore, PresenceTransition } from './presence.store.js'
 
 export interface PresenceServiceOptions {
   store: PresenceStore
   User: UserModel
   notifier: RoomNotifier
+  /** The conversations of a user, for transitions with no socket at hand (reaped instances). Default: none. */
+  conversationIdsOf?: (userId: string) => Promise<string[]>
 }
 
 /** One socket, as presence sees it. */
@@ -28,11 +32,19 @@ export class PresenceService {
   private readonly store: PresenceStore
   private readonly User: UserModel
   private readonly notifier: RoomNotifier
+  private readonly conversationIdsOf: (userId: string) => Promise<string[]>
 
   constructor (options: PresenceServiceOptions) {
     this.store = options.store
     this.User = options.User
     this.notifier = options.notifier
+    this.conversationIdsOf = options.conversationIdsOf ?? (async () => [])
+    this.store.onTransitions?.(async transitions => { await this.transitioned(transitions) })
+  }
+
+  /** Where online state lives (tests reach the Redis store's timing and crash hooks through it). */
+  get presenceStore (): PresenceStore {
+    return this.store
   }
 
   isOnline (userId: string): boolean {
@@ -52,9 +64,25 @@ export class PresenceService {
     if (!await this.store.remove(socket.userId, socket.socketId)) return
     const lastSeenAt = new Date()
     await this.User.updateOne({ _id: socket.userId }, { $set: { lastSeenAt } })
-    // Reconnected meanwhile (another device, or the same one quickly): the online push stands.
-    if (this.store.isOnline(socket.userId)) return
+    // Reconnected meanwhile (another device or instance, or the same one quickly): the online push stands.
+    if (await this.onlineNow(socket.userId)) return
     this.push(socket, false, lastSeenAt.toISOString())
+  }
+
+  /** Transitions a shared store found by itself: one instance hears each, stores it and pushes it everywhere. */
+  async transitioned (transitions: PresenceTransition[]): Promise<void> {
+    for (const { userId, online, at } of transitions) {
+      let lastSeenAt: string | null
+      if (online) {
+        const user = await this.User.findById(userId, { lastSeenAt: 1 }).lean()
+        lastSeenAt = user?.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null
+      } else {
+        await this.User.updateOne({ _id: userId }, { $set: { lastSeenAt: at } })
+        if (await this.onlineNow(userId)) continue
+        lastSeenAt = at.toISOString()
+      }
+      this.notifier.toConversations(await this.conversationIdsOf(userId), 'presence', { userId, online, lastSeenAt })
+    }
   }
 
   /** Online state and lastSeenAt of each requested user; unknown ids answer offline with null. */
@@ -74,6 +102,10 @@ export class PresenceService {
       }
     }
     return result
+  }
+
+  private async onlineNow (userId: string): Promise<boolean> {
+    return (await this.store.onlineAmong([userId])).has(userId)
   }
 
   private push (socket: PresenceSocket, online: boolean, lastSeenAt: string | null): void {
