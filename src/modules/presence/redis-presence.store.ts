@@ -74,6 +74,9 @@ export class RedisPresenceStore implements PresenceStore {
     if (this.state !== 'idle') return
     this.state = 'running'
     this.stops.push(this.cluster.subscribe('presence', payload => { this.heard(payload) }))
+    // Answered after the SUBSCRIBE (same connection, in order): the mirror then misses no transition. Bounded, as
+    // the subscriber queues while Redis is down.
+    await Promise.race([this.cluster.sub.ping().catch(() => {}), new Promise(resolve => setTimeout(resolve, 1000).unref())])
     this.stops.push(this.cluster.onReconnect(() => {
       this.reapNotBefore = Date.now() + this.timing.ttlMs
       void this.resync()
