@@ -10,6 +10,9 @@ export interface PairSpec {
   senderToken: string
   receiverToken: string
   conversationId: string
+  /** Where each side connects (cluster benchmark: different instances); default the load's `url`. */
+  senderUrl?: string
+  receiverUrl?: string
 }
 
 export interface LoadSpec {
@@ -56,8 +59,8 @@ interface Pair { sender: Socket, receiver: Socket, conversationId: string }
 
 async function connectPairs (spec: LoadSpec): Promise<Pair[]> {
   return await Promise.all(spec.pairs.map(async pair => ({
-    sender: await connect(spec.url, pair.senderToken, pair.conversationId),
-    receiver: await connect(spec.url, pair.receiverToken, pair.conversationId),
+    sender: await connect(pair.senderUrl ?? spec.url, pair.senderToken, pair.conversationId),
+    receiver: await connect(pair.receiverUrl ?? spec.url, pair.receiverToken, pair.conversationId),
     conversationId: pair.conversationId
   })))
 }

@@ -16,13 +16,11 @@
  * (the embedded engine in its own process, `npm run db`, as several instances would share it; its CPU time is
  * added to the server's).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { Server } from 'socket.io'
@@ -30,14 +28,8 @@ import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config/load-config.js'
 import * as clients from './bench-realtime-clients.js'
 import type { LatencyResult, LoadSpec, PairSpec, ThroughputResult } from './bench-realtime-clients.js'
+import { childClients, fmt, option, processCpu, startDbProcess, type Clients } from './bench-common.js'
 
-function option (name: string, fallback: string): string {
-  const args = process.argv.slice(2)
-  const inline = args.find(arg => arg.startsWith(`--${name}=`))
-  if (inline !== undefined) return inline.slice(name.length + 3)
-  const at = args.indexOf(`--${name}`)
-  return at >= 0 && args[at + 1] !== undefined && !args[at + 1].startsWith('--') ? args[at + 1] : fallback
-}
 const PAIRS = Number(option('pairs', '50'))
 const SECONDS = Number(option('seconds', '10'))
 const RATE = Number(option('rate', '1000'))
@@ -52,15 +44,6 @@ const DB_PROCESS = process.argv.includes('--db-process')
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-/** Runs client commands in the child (IPC) or in this process. */
-interface Clients {
-  throughput: (spec: LoadSpec) => Promise<ThroughputResult>
-  latency: (spec: LoadSpec) => Promise<LatencyResult>
-  openIdle: (url: string, tokens: string[], count: number) => Promise<number>
-  closeIdle: () => Promise<void>
-  close: () => void
-}
-
 function localClients (): Clients {
   const log = (line: string): void => { console.log(line) }
   return {
@@ -72,32 +55,6 @@ function localClients (): Clients {
   }
 }
 
-function childClients (): Clients {
-  const script = fileURLToPath(new URL('./bench-realtime-clients.ts', import.meta.url))
-  const child: ChildProcess = fork(script, ['--bench-clients'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
-  let nextId = 0
-  const pending = new Map<number, { resolve: (value: any) => void, reject: (error: Error) => void }>()
-  child.on('message', (reply: { id: number, result?: unknown, error?: string }) => {
-    const waiter = pending.get(reply.id)
-    pending.delete(reply.id)
-    if (reply.error !== undefined) waiter?.reject(new Error(reply.error))
-    else waiter?.resolve(reply.result)
-  })
-  child.on('exit', code => { for (const waiter of pending.values()) waiter.reject(new Error(`client process exited (${code})`)) })
-  const call = async (command: Record<string, unknown>): Promise<any> => await new Promise((resolve, reject) => {
-    const id = ++nextId
-    pending.set(id, { resolve, reject })
-    child.send({ ...command, id })
-  })
-  return {
-    throughput: async spec => await call({ kind: 'throughput', spec, seconds: SECONDS, window: WINDOW }),
-    latency: async spec => await call({ kind: 'latency', spec, seconds: SECONDS, rate: RATE }),
-    openIdle: async (url, tokens, count) => await call({ kind: 'openIdle', url, tokens, count }),
-    closeIdle: async () => { await call({ kind: 'closeIdle' }) },
-    close: () => { child.disconnect() }
-  }
-}
-
 interface Target {
   label: string
   url: string
@@ -106,31 +63,6 @@ interface Target {
   /** CPU time (µs) of helper processes the server uses (the engine with --db-process). */
   helperCpu: () => number
   close: () => Promise<void>
-}
-
-/** user + system CPU time of another process, in µs (Linux /proc; clock ticks are 10 ms here). */
-function processCpu (pid: number | undefined): number {
-  if (pid === undefined) return 0
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
-  return (Number(fields[11]) + Number(fields[12])) * 10_000
-}
-
-/** `npm run db` as a child process on a free port; resolves with its MONGODB_URL. */
-async function startDbProcess (dataDir: string): Promise<{ url: string, child: ChildProcess }> {
-  const script = fileURLToPath(new URL('./db.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, DB_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const found = /MONGODB_URL=(\S+)/.exec(out)
-      if (found !== null) resolve(found[1])
-    })
-    child.once('exit', code => { reject(new Error(`db process exited (${code})`)) })
-  })
-  return { url, child }
 }
 
 async function startParley (): Promise<Target> {
@@ -293,10 +225,9 @@ function printTopFunctions (profile: { nodes: Array<{ id: number, callFrame: { f
   }
 }
 
-const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
 async function main (): Promise<void> {
-  const load = IN_CHILD ? childClients() : localClients()
+  const load = IN_CHILD ? childClients({ seconds: SECONDS, window: WINDOW, rate: RATE }) : localClients()
   console.log(`storage: the embedded engine ${DB_PROCESS ? 'in its own process (npm run db)' : 'in the server process'}`)
   console.log(`load average before: ${loadavg().map(v => v.toFixed(2)).join(' ')}; clients ${IN_CHILD ? 'in a child process' : 'in the servers\' process (they share one event loop)'}`)
   const results: Record<string, Results> = {}
