@@ -9,6 +9,7 @@ import metricsPlugin from './plugins/metrics.plugin.js'
 import storagePlugin from './storage/storage.plugin.js'
 import healthRoutes from './modules/health/health.routes.js'
 import modelsPlugin from './storage/models/models.plugin.js'
+import clusterPlugin, { type ClusterPluginOptions } from './cluster/cluster.plugin.js'
 import authPlugin from './plugins/auth.plugin.js'
 import usersPlugin from './modules/users/users.plugin.js'
 import authRoutes from './modules/auth/auth.routes.js'
@@ -31,6 +32,10 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Fastify's logger option; default: pino at config.logLevel. */
   logger?: boolean | FastifyLoggerOptions
+  /** Redis connection timings (only used with REDIS_URL). */
+  cluster?: ClusterPluginOptions
+  /** How often each instance polls MongoDB for revocations made elsewhere; default 2000 ms, 0 disables (tests). */
+  revocationPollMs?: number
 }
 
 /** Largest JSON body the REST facade accepts (uploads go through multipart with their own limit). */
@@ -57,7 +62,9 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(metricsPlugin)
   await app.register(storagePlugin, { mongodbUrl: config.mongodbUrl, dataDir: config.dataDir })
   await app.register(modelsPlugin)
-  await app.register(authPlugin)
+  // Before auth and the gateway: they use app.cluster (null without REDIS_URL) for shared limits, revocations, the adapter.
+  await app.register(clusterPlugin, options.cluster ?? {})
+  await app.register(authPlugin, { revocationPollMs: options.revocationPollMs })
   await app.register(usersPlugin)
   await app.register(realtimeGateway)
   await app.register(presencePlugin)

@@ -11,6 +11,8 @@ import { PasswordService } from '../modules/auth/password.service.js'
 import { RevocationService } from '../modules/auth/revocation.service.js'
 import { TokenService, type AuthContext } from '../modules/auth/token.service.js'
 import { LoginLimiter } from '../modules/auth/login-limiter.js'
+import { clusterLimiterFactory } from '../cluster/rate-limiters.js'
+import { relayRevocations } from '../cluster/revocation-relay.js'
 import type { UserRole } from '../storage/models/user.model.js'
 
 declare module 'fastify' {
@@ -79,7 +81,11 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   })
   const tokens = new TokenService({ jwt: app.jwt, revocation, accessTokenTtlSeconds: config.accessTokenTtlSeconds })
   const passwords = new PasswordService(config.argon2)
-  const loginLimiter = new LoginLimiter({ perIp: config.rateLimitLogin, perAccount: config.rateLimitLoginAccount })
+  const loginLimiter = new LoginLimiter({
+    perIp: config.rateLimitLogin, perAccount: config.rateLimitLoginAccount, createLimiter: clusterLimiterFactory(app)
+  })
+  // With a cluster, revocations reach the other instances at once (polling stays as the fallback).
+  const stopRelay = app.cluster != null ? relayRevocations(app.cluster, revocation, app.log) : () => {}
 
   app.decorate('passwords', passwords)
   app.decorate('tokens', tokens)
@@ -98,7 +104,10 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   await revocation.start()
   // The dummy hash makes the first unknown-user login as slow as the others.
   await passwords.verifyDummy('warm-up')
-  app.addHook('onClose', async () => { revocation.stop() })
+  app.addHook('onClose', async () => {
+    stopRelay()
+    revocation.stop()
+  })
 }
 
-export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['models'] })
+export default fp(authPlugin, { name: 'auth', fastify: '5.x', dependencies: ['models', 'cluster'] })

@@ -127,6 +127,11 @@ export interface ConversationUpdatedEvent { action: 'conversation_updated', conv
 export interface MemberEvent<A extends string> { action: A, conversationId: string, userId: string }
 /** The socket's access token expired without an `auth_refresh`: the server disconnects it right after. */
 export interface SessionExpiredEvent { action: 'session_expired', reason: 'token_expired' }
+/**
+ * The instance's link to the rest of the cluster (Redis) came back after an outage: events from other instances
+ * were lost meanwhile, so call `sync` (the socket is in its conversations' rooms again already).
+ */
+export interface ResyncEvent { action: 'resync', reason: 'cluster_reconnected' }
 
 export interface ServerToClientEvents {
   re_message: (payload: MessageEvent<'re_message'>) => void
@@ -140,6 +145,7 @@ export interface ServerToClientEvents {
   member_joined: (payload: MemberEvent<'member_joined'>) => void
   member_left: (payload: MemberEvent<'member_left'>) => void
   session_expired: (payload: SessionExpiredEvent) => void
+  resync: (payload: ResyncEvent) => void
 }
 
 /** Between instances (serverSideEmit); none yet. */

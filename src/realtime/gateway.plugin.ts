@@ -5,6 +5,9 @@
  * moment that session is revoked (logout, password change, account disabled or deleted), on every instance that
  * hears of it through the revocation list. A socket lives as long as its access token (plus a short grace) unless
  * the client renews it with `auth_refresh` (socket-session.ts).
+ *
+ * With a cluster (REDIS_URL) the Redis adapter carries emits, room joins/leaves and disconnects to every instance;
+ * after a Redis outage the local sockets' rooms are repaired and each socket is told to `resync`.
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
@@ -17,6 +20,8 @@ import { authRefreshEvent, deadlineOf, ExpiryTimer } from './socket-session.js'
 import { unauthorized } from '../errors/app-error.js'
 import { createNotifier, type RoomNotifier } from './notifier.js'
 import { conversationRoom, userRoom } from './rooms.js'
+import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
+import { resyncLocalSockets } from '../cluster/resync.js'
 
 export type ParleyServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
 export type ParleySocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>
@@ -53,6 +58,8 @@ export interface GatewayOptions {
   pingTimeoutMs?: number
   /** Largest message a client may send; default 1 MiB (Socket.IO's), uploads go over REST. */
   maxHttpBufferSize?: number
+  /** The Redis adapter's options (only with a cluster); see socket-adapter.ts. */
+  adapter?: ClusterAdapterOptions
 }
 
 const CONVERSATION_PREFIX = conversationRoom('')
@@ -68,6 +75,8 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1024 * 1024,
     cors: { origin: corsOrigins === '*' ? true : corsOrigins.length > 0 ? corsOrigins : false, credentials: true }
   })
+  const { cluster } = app
+  if (cluster !== null) io.adapter(createClusterAdapter(cluster, options.adapter))
   const notifier = createNotifier(io)
   const runners = new Map<string, EventRunner>()
   const connectionListeners: ConnectionListener[] = []
@@ -205,6 +214,13 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     if (own === undefined) return
     for (const socket of [...own]) socket.disconnect(true)
   })
+  // Redis is back: repair rooms changed meanwhile on other instances, then tell the clients to `sync`.
+  let resyncing: Promise<void> | null = null
+  const stopResync = cluster?.onReconnect(() => {
+    resyncing = resyncLocalSockets({ sockets: [...live.values()].map(entry => entry.socket), resolveRooms, log: app.log })
+      .catch(error => { app.log.error({ err: error }, 'resync after the Redis outage failed') })
+      .finally(() => { resyncing = null })
+  }) ?? (() => {})
 
   app.decorate('realtime', {
     io,
@@ -225,6 +241,8 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   app.addHook('preClose', async () => { io.local.disconnectSockets(true) })
   app.addHook('onClose', async () => {
     stopListening()
+    stopResync()
+    await resyncing
     // io.close() also closes the HTTP server, which Fastify closes itself: that second close's error is expected.
     await new Promise<void>(resolve => { void io.close(() => { resolve() }) })
   })
@@ -237,4 +255,4 @@ export function conversationIdsOf (rooms: Iterable<string>): string[] {
   return ids
 }
 
-export default fp(gatewayPlugin, { name: 'realtime', fastify: '5.x', dependencies: ['auth'] })
+export default fp(gatewayPlugin, { name: 'realtime', fastify: '5.x', dependencies: ['auth', 'cluster'] })

@@ -4,6 +4,7 @@ import { MessagesService, type AttachmentClaimer } from './messages.service.js'
 import { notifierOf, realtimeOf } from '../conversations/realtime-link.js'
 import { messagesEvents } from './messages.events.js'
 import { conversationsEvents } from '../conversations/conversations.events.js'
+import { clusterLimiterFactory } from '../../cluster/rate-limiters.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -27,7 +28,8 @@ async function messagesPlugin (app: FastifyInstance): Promise<void> {
     conversations: app.conversations,
     notifier: notifierOf(app),
     maxBytes: app.config.messageMaxBytes,
-    ratePerTenSeconds: app.config.rateLimitMessages
+    ratePerTenSeconds: app.config.rateLimitMessages,
+    createLimiter: clusterLimiterFactory(app)
   })
   app.decorate('messages', messages)
   const realtime = realtimeOf(app)
