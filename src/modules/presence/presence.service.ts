@@ -69,18 +69,23 @@ export class PresenceService {
     this.push(socket, false, lastSeenAt.toISOString())
   }
 
-  /** Transitions a shared store found by itself: one instance hears each, stores it and pushes it everywhere. */
+  /**
+   * Transitions a shared store found by itself: one instance hears each, stores it and pushes it everywhere.
+   * Batched (a dead instance may take thousands of users with it): one write per distinct time, one online read.
+   */
   async transitioned (transitions: PresenceTransition[]): Promise<void> {
+    const offline = transitions.filter(change => !change.online)
+    const byTime = new Map<number, string[]>()
+    for (const { userId, at } of offline) byTime.set(at.getTime(), [...byTime.get(at.getTime()) ?? [], userId])
+    for (const [time, userIds] of byTime) await this.User.updateMany({ _id: { $in: userIds } }, { $set: { lastSeenAt: new Date(time) } })
+    // Back online meanwhile (another device or instance): the online push stands.
+    const stillOnline = offline.length > 0 ? await this.store.onlineAmong(offline.map(change => change.userId)) : new Set<string>()
+    const cameOnline = transitions.filter(change => change.online).map(change => change.userId)
+    const stored = cameOnline.length > 0 ? await this.User.find({ _id: { $in: cameOnline } }, { lastSeenAt: 1 }).lean() : []
+    const lastSeen = new Map(stored.map(user => [String(user._id), user.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null]))
     for (const { userId, online, at } of transitions) {
-      let lastSeenAt: string | null
-      if (online) {
-        const user = await this.User.findById(userId, { lastSeenAt: 1 }).lean()
-        lastSeenAt = user?.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null
-      } else {
-        await this.User.updateOne({ _id: userId }, { $set: { lastSeenAt: at } })
-        if (await this.onlineNow(userId)) continue
-        lastSeenAt = at.toISOString()
-      }
+      if (!online && stillOnline.has(userId)) continue
+      const lastSeenAt = online ? lastSeen.get(userId) ?? null : at.toISOString()
       this.notifier.toConversations(await this.conversationIdsOf(userId), 'presence', { userId, online, lastSeenAt })
     }
   }

@@ -108,18 +108,21 @@ return drop_instance(ARGV[1])
 `
 
 /**
- * ARGV: ttlMs, most instances per call. Reaps instances whose heartbeat is older than ttlMs (each is reaped by
- * exactly one caller: the script is atomic and unregisters it). Returns a flat list userId, lastHeartbeatMs of the
- * users that went offline.
+ * ARGV: the caller's instanceId, ttlMs, most instances per call. Reaps other instances whose heartbeat is older
+ * than ttlMs (each is reaped by exactly one caller: the script is atomic and unregisters it; the caller never reaps
+ * itself, its own heartbeat repairs a stale entry). Returns a flat list userId, lastHeartbeatMs of the users that
+ * went offline.
  */
 export const REAP = COMMON + `
-local dead = redis.call('ZRANGEBYSCORE', instances_key, '-inf', now_ms() - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
+local dead = redis.call('ZRANGEBYSCORE', instances_key, '-inf', now_ms() - tonumber(ARGV[2]), 'LIMIT', 0, tonumber(ARGV[3]) + 1)
 local result = {}
 for _, id in ipairs(dead) do
-  local last = redis.call('ZSCORE', instances_key, id)
-  for _, userId in ipairs(drop_instance(id)) do
-    table.insert(result, userId)
-    table.insert(result, last)
+  if id ~= ARGV[1] then
+    local last = redis.call('ZSCORE', instances_key, id)
+    for _, userId in ipairs(drop_instance(id)) do
+      table.insert(result, userId)
+      table.insert(result, last)
+    end
   end
 end
 return result
@@ -132,7 +135,7 @@ export interface PresenceCommands {
   /** `state`: userId, count pairs. */
   sync: (instanceId: string, state: string[]) => Promise<[string[], string[]]>
   leave: (instanceId: string) => Promise<string[]>
-  reap: (ttlMs: number, batch: number) => Promise<string[]>
+  reap: (instanceId: string, ttlMs: number, batch: number) => Promise<string[]>
 }
 
 const SCRIPTS = { set: SET_COUNT, heartbeat: HEARTBEAT, sync: SYNC, leave: LEAVE, reap: REAP }
@@ -150,6 +153,6 @@ export function presenceCommands (redis: Redis): PresenceCommands {
     heartbeat: async instanceId => await heartbeat(instanceId),
     sync: async (instanceId, state) => await sync(instanceId, ...state),
     leave: async instanceId => await leave(instanceId),
-    reap: async (ttlMs, batch) => await reap(String(ttlMs), String(batch))
+    reap: async (instanceId, ttlMs, batch) => await reap(instanceId, String(ttlMs), String(batch))
   }
 }

@@ -239,7 +239,7 @@ export class RedisPresenceStore implements PresenceStore {
   private async reap (): Promise<void> {
     if (Date.now() < this.reapNotBefore) return
     try {
-      const flat = await this.commands.reap(this.timing.ttlMs, REAP_BATCH)
+      const flat = await this.commands.reap(this.cluster.instanceId, this.timing.ttlMs, REAP_BATCH)
       this.recovered()
       const transitions: PresenceTransition[] = []
       for (let i = 0; i < flat.length; i += 2) transitions.push({ userId: flat[i], online: false, at: new Date(Number(flat[i + 1])) })
