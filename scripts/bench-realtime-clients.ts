@@ -138,17 +138,19 @@ export async function runLatency (spec: LoadSpec, seconds: number, rate: number,
   let received = 0
   let errors = 0
   let recording = false
+  const start = performance.now()
   for (const pair of pairs) {
     pair.receiver.on('re_message', (event: { message: { body: string } }) => {
+      const sentAt = Number.parseFloat(event.message.body)
+      // A straggler of the previous phase (sent before this one started) is not this phase's.
+      if (sentAt < start) return
       received++
       if (!recording) return
-      const sentAt = Number.parseFloat(event.message.body)
       latencies.push(performance.now() - sentAt)
     })
   }
   const intervalMs = pairs.length / rate * 1000
   const timers: NodeJS.Timeout[] = []
-  const start = performance.now()
   // Each sender runs on a fixed schedule (not setInterval's drift): it sends whatever is due on each tick.
   pairs.forEach((pair, index) => {
     const offset = intervalMs * index / pairs.length
