@@ -5,7 +5,6 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import type { Cluster } from '../../cluster/cluster.types.js'
 import { conversationIdsOf } from '../../realtime/gateway.plugin.js'
 import { LocalPresenceStore, type PresenceStore } from './presence.store.js'
 import { RedisPresenceStore, type RedisPresenceTiming } from './redis-presence.store.js'
@@ -26,8 +25,7 @@ export interface PresencePluginOptions {
 }
 
 async function presencePlugin (app: FastifyInstance, options: PresencePluginOptions): Promise<void> {
-  // Tolerant lookup: the cluster plugin decorates `app.cluster` (null without REDIS_URL) when it is registered first.
-  const cluster = (app as unknown as { cluster?: Cluster | null }).cluster ?? null
+  const { cluster } = app
   const store: PresenceStore = options.store ??
     (cluster !== null ? new RedisPresenceStore({ cluster, log: app.log, ...options.redisTiming }) : new LocalPresenceStore())
   const presence = new PresenceService({
@@ -66,4 +64,4 @@ async function presencePlugin (app: FastifyInstance, options: PresencePluginOpti
   })
 }
 
-export default fp(presencePlugin, { name: 'presence', fastify: '5.x', dependencies: ['realtime', 'users', 'models'] })
+export default fp(presencePlugin, { name: 'presence', fastify: '5.x', dependencies: ['cluster', 'realtime', 'users', 'models'] })

@@ -1,0 +1,99 @@
+/**
+ * Presence survives instances that die and a Redis that restarts empty: a crashed instance's users go offline
+ * within the bound (TTL + reaper period), pushed once with lastSeenAt, while users with a device elsewhere stay
+ * online; after Redis lost everything, the instances re-announce their sockets and presence is whole again.
+ */
+import t from 'tap'
+import { bearer, CRASH_BOUND_MS, emitAck, queried, record, sleep, startPresenceCluster, TEST_TIMING, until } from './presence-helpers.js'
+
+t.test('a crashed instance: its users go offline within the bound, pushed once; multi-device users stay', async t => {
+  const cluster = await startPresenceCluster(t, 3)
+  const [host, a, b] = cluster.instances
+  const alice = await cluster.register('alice')
+  const bob = await cluster.register('bob')
+  const carol = await cluster.register('carol')
+  for (const other of [alice, carol]) {
+    const created = await host.app.inject({ method: 'POST', url: '/api/conversations', headers: bearer(bob.accessToken), payload: { type: 'direct', userId: other.id } })
+    t.equal(created.statusCode, 201)
+  }
+  const bobOnHost = await cluster.connect(host, bob.accessToken)
+  const seen = record(bobOnHost)
+  await cluster.connect(a, alice.accessToken)
+  await cluster.connect(a, carol.accessToken)
+  await cluster.connect(b, await cluster.login(carol))
+  await until(() => seen.length === 2, 10_000, 'bob hears alice and carol come online')
+  t.same(seen.map(p => [p.userId, p.online]).sort(), [[alice.id, true], [carol.id, true]].sort(), 'one online push each')
+
+  const crashedAt = Date.now()
+  await cluster.crash(a)
+  t.same(await queried(bobOnHost, alice.id), { online: true, lastSeenAt: null }, 'right after the crash: not yet known (heartbeat still fresh)')
+  await until(() => seen.length === 3, CRASH_BOUND_MS, 'bob hears alice go offline')
+  const tookMs = Date.now() - crashedAt
+  t.ok(tookMs <= CRASH_BOUND_MS, `offline within the bound (${tookMs} ms; ttl ${TEST_TIMING.ttlMs}, reaper ${TEST_TIMING.reapMs})`)
+  t.match(seen[2], { action: 'presence', userId: alice.id, online: false, lastSeenAt: /^\d{4}-\d\d-\d\dT/ })
+  const lastSeen = Date.parse(seen[2].lastSeenAt ?? '')
+  t.ok(lastSeen <= crashedAt + 100 && lastSeen >= crashedAt - TEST_TIMING.ttlMs, 'lastSeenAt: the crashed instance\'s last heartbeat')
+  const stored = await host.app.models.User.findById(alice.id).lean()
+  t.equal(stored?.lastSeenAt?.toISOString(), seen[2].lastSeenAt, 'stored on the user, once')
+  t.same(await queried(bobOnHost, alice.id), { online: false, lastSeenAt: seen[2].lastSeenAt })
+  t.same(await queried(bobOnHost, carol.id), { online: true, lastSeenAt: null }, 'carol still has a device on B')
+  await until(() => !b.app.users.isOnline(alice.id), 5000, 'B mirrors alice offline')
+  t.equal(b.app.users.isOnline(carol.id), true)
+  t.equal(await host.app.presence.onlineCount(), 2, 'bob and carol')
+
+  // Every surviving instance ran its reaper several times meanwhile: still exactly one offline push.
+  await sleep(4 * TEST_TIMING.reapMs)
+  await queried(bobOnHost, alice.id)
+  t.same(seen.map(p => [p.userId, p.online]).slice(2), [[alice.id, false]], 'one offline push for alice, none for carol')
+})
+
+t.test('Redis restarts empty: presence is rebuilt from the instances, nothing crashes meanwhile', async t => {
+  const cluster = await startPresenceCluster(t, 2)
+  const [a, b] = cluster.instances
+  const alice = await cluster.register('alice')
+  const bob = await cluster.register('bob')
+  await cluster.connect(a, alice.accessToken)
+  const bobOnB = await cluster.connect(b, bob.accessToken)
+  await until(async () => (await queried(bobOnB, alice.id)).online, 10_000, 'alice online seen from B')
+
+  await cluster.redis.stop()
+  await until(() => a.app.cluster?.isUp() === false && b.app.cluster?.isUp() === false, 10_000, 'both noticed the outage')
+  t.same(await queried(bobOnB, alice.id), { online: true, lastSeenAt: null }, 'presence_query answers from the mirror')
+  const during = await b.app.inject({ method: 'GET', url: `/api/users/${alice.id}`, headers: bearer(bob.accessToken) })
+  t.equal(during.statusCode, 200, 'public users still answer')
+  t.equal(during.json().online, true)
+  t.ok(await b.app.presence.onlineCount() >= 2, 'the count falls back to the local view')
+
+  await cluster.redis.start()
+  t.equal(await cluster.redis.command(`SISMEMBER parley:presence:online ${alice.id}`), ':0', 'Redis came back empty')
+  await until(async () => await cluster.redis.command(`SISMEMBER parley:presence:online ${alice.id}`) === ':1', 20_000, 'A re-announced alice')
+  await until(async () => await cluster.redis.command(`SISMEMBER parley:presence:online ${bob.id}`) === ':1', 20_000, 'B re-announced bob')
+  t.same(await queried(bobOnB, alice.id), { online: true, lastSeenAt: null }, 'alice online again, read from Redis on B')
+  t.equal(await a.app.presence.onlineCount(), 2, 'counted from Redis again')
+  const after = await b.app.inject({ method: 'GET', url: `/api/users/${alice.id}`, headers: bearer(bob.accessToken) })
+  t.equal(after.json().online, true)
+  const ack = await emitAck(bobOnB, 'presence_query', { userIds: [bob.id] })
+  t.same(ack, { ok: true, data: { [bob.id]: { online: true, lastSeenAt: null } } })
+})
+
+t.test('an instance that stalled past the TTL is reaped, then announces its users again', async t => {
+  const cluster = await startPresenceCluster(t, 2)
+  const [host, a] = cluster.instances
+  const alice = await cluster.register('alice')
+  const bob = await cluster.register('bob')
+  const created = await host.app.inject({ method: 'POST', url: '/api/conversations', headers: bearer(bob.accessToken), payload: { type: 'direct', userId: alice.id } })
+  t.equal(created.statusCode, 201)
+  const bobOnHost = await cluster.connect(host, bob.accessToken)
+  const seen = record(bobOnHost)
+  await cluster.connect(a, alice.accessToken)
+  await until(() => seen.length === 1, 10_000, 'online')
+
+  a.store.retime({ heartbeatMs: 60_000 }) // A goes silent (a long pause, a partition) but keeps its sockets
+  await until(() => seen.length === 2, CRASH_BOUND_MS, 'reaped: offline')
+  t.match(seen[1], { userId: alice.id, online: false })
+  a.store.retime({ heartbeatMs: TEST_TIMING.heartbeatMs })
+  await until(() => seen.length === 3, 10_000, 'A announced her again')
+  t.same(seen[2], { action: 'presence', userId: alice.id, online: true, lastSeenAt: seen[1].lastSeenAt }, 'online again, with the stored lastSeenAt')
+  t.same(await queried(bobOnHost, alice.id), { online: true, lastSeenAt: seen[1].lastSeenAt })
+  await until(() => host.app.users.isOnline(alice.id), 5000, 'mirrored')
+})
