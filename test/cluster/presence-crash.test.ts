@@ -26,7 +26,6 @@ t.test('a crashed instance: its users go offline within the bound, pushed once; 
 
   const crashedAt = Date.now()
   await cluster.crash(a)
-  t.same(await queried(bobOnHost, alice.id), { online: true, lastSeenAt: null }, 'right after the crash: not yet known (heartbeat still fresh)')
   await until(() => seen.length === 3, CRASH_BOUND_MS, 'bob hears alice go offline')
   const tookMs = Date.now() - crashedAt
   t.ok(tookMs <= CRASH_BOUND_MS, `offline within the bound (${tookMs} ms; ttl ${TEST_TIMING.ttlMs}, reaper ${TEST_TIMING.reapMs})`)
