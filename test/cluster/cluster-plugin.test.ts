@@ -89,3 +89,25 @@ t.test('revocation payloads are validated', async t => {
     t.equal(parseRevocation(bad), null, JSON.stringify(bad))
   }
 })
+
+t.test('an instance closes cleanly while Redis is down', async t => {
+  const cluster = await startCluster(t, { instances: 1 })
+  const [A] = cluster.instances
+  const user = await cluster.registerUser('hank', A)
+  await cluster.connect(A, user.accessToken)
+  await cluster.redis.stop()
+  await waitFor(() => A.app.cluster?.isUp() === false, 5000, 'the outage')
+  // Broadcasts and (un)subscriptions made now fail inside ioredis: none may surface as an unhandled rejection.
+  A.app.realtime.io.emit('typing', { action: 'typing', conversationId: 'c', userId: 'u', isTyping: true })
+  A.app.cluster!.publish('test', { during: 'outage' })
+  const stop = A.app.cluster!.subscribe('late', () => {})
+  stop()
+  const started = Date.now()
+  await A.app.close()
+  t.ok(Date.now() - started < 3000, `closed in ${Date.now() - started} ms`)
+  // Closed clients stay closed: Redis coming back does not revive them.
+  await cluster.redis.start()
+  await new Promise(resolve => setTimeout(resolve, 600))
+  const { redis, pub, sub } = A.app.cluster!
+  t.same([redis, pub, sub].filter(c => c.status === 'ready' || c.status === 'connecting'), [], 'no client reconnected')
+})

@@ -122,3 +122,31 @@ t.test('the login limit per IP is shared by the instances', async t => {
   }
   t.same(codes, [401, 401, 401, 429])
 })
+
+t.test('deleting an account on A disconnects every socket of it on B; disconnectSockets reaches other instances', async t => {
+  const cluster = await startCluster(t, { instances: 2 })
+  const [A, B] = cluster.instances
+  const frank = await cluster.registerUser('frank', A)
+  const second = await cluster.login(frank, B)
+  const onB = [await cluster.connect(B, frank.accessToken), await cluster.connect(B, second.accessToken)]
+  const gone = onB.map(async socket => await new Promise<string>(resolve => { socket.once('disconnect', reason => { resolve(reason) }) }))
+  const res = await cluster.api(A, frank.accessToken, 'DELETE', '/api/users/me', { password: frank.password })
+  t.equal(res.statusCode, 204)
+  t.same(await Promise.all(gone), ['io server disconnect', 'io server disconnect'], 'both sessions\' sockets on B')
+  try {
+    await cluster.connect(B, second.accessToken)
+    t.fail('connected with a revoked session')
+  } catch (error) {
+    t.equal((error as Error).message, 'unauthorized')
+  }
+
+  // Any instance can disconnect a user's sockets wherever they are.
+  const gina = await cluster.registerUser('gina', A)
+  const ginaB = await cluster.connect(B, gina.accessToken)
+  const ginaA = await cluster.connect(A, gina.accessToken)
+  const closedB = new Promise<string>(resolve => { ginaB.once('disconnect', reason => { resolve(reason) }) })
+  A.app.realtime.io.in(`user:${gina.id}`).disconnectSockets(true)
+  t.equal(await closedB, 'io server disconnect')
+  await waitFor(() => !ginaA.connected, 2000, 'the local socket too')
+  t.pass('both instances\' sockets closed')
+})
