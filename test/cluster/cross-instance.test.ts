@@ -19,6 +19,8 @@ t.test('messages, receipts, typing and new conversations cross instances', async
   const createdOnB = nextEvent(bobB, 'conversation_updated')
   const createdOnC = nextEvent(bobC, 'conversation_updated')
   const conversationId = await openDirect(cluster, A, alice, bob.id)
+  // The creator's socket on A is in the room as soon as the call returns (not after a round trip through Redis).
+  t.ok(A.app.realtime.io.of('/').adapter.rooms.get(`conversation:${conversationId}`)?.has(aliceA.id ?? ''), 'local join at once')
   t.equal((await createdOnB).conversation.id, conversationId, 'conversation_updated reached B')
   t.equal((await createdOnC).conversation.id, conversationId, 'conversation_updated reached C')
 

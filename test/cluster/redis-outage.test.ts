@@ -68,6 +68,9 @@ t.test('a Redis outage: REST and local sockets keep working, then resync and cro
   t.ok(Date.now() - started < 3000, 'fetchSockets gave up quickly')
   // A conversation created during the outage: carol's socket on B cannot be told.
   const withCarol = await openDirect(cluster, A, alice, carol.id)
+  // ...but the creator's own socket on A joined its room at once, without Redis.
+  const local = await A.app.realtime.io.local.in(`conversation:${withCarol}`).fetchSockets()
+  t.same(local.map(s => s.id), [aliceA.id], 'joins apply to local sockets during the outage')
 
   const resyncA = nextEvent(aliceA, 'resync', 15_000)
   const resyncB = nextEvent(bobB, 'resync', 15_000)
