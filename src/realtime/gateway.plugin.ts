@@ -43,7 +43,15 @@ export interface Realtime {
   onDisconnection: (listener: DisconnectionListener) => void
   /** Sockets connected to this instance for a session (tests, metrics). */
   localSocketsOfSession: (sid: string) => number
+  /**
+   * Work to finish before the sockets close at shutdown (in-flight sends), while their acks can still go out.
+   * Each task gets at most DRAIN_TIMEOUT_MS.
+   */
+  onDrain: (task: () => Promise<void>) => void
 }
+
+/** The longest the drain waits for in-flight work before closing the sockets anyway. */
+export const DRAIN_TIMEOUT_MS = 10_000
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -135,7 +143,11 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   }
   runners.set('auth_refresh', compileEvent('auth_refresh', authRefreshEvent(app, rebind), app.log))
 
+  let draining = false
+  const drainTasks: Array<() => Promise<void>> = []
   io.use((socket, next) => {
+    // Draining (SIGTERM): new sockets belong on another instance; the client retries through the load balancer.
+    if (draining) return next(Object.assign(new Error('unavailable'), { data: { code: 'SHUTTING_DOWN' } }))
     authenticateHandshake(app, socket.handshake).then(({ expiresAt, ...data }) => {
       socket.data = { ...data, conversationIds: [], tokenExpiresAt: expiresAt.toISOString() }
       next()
@@ -234,11 +246,23 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     setConversationRooms (resolver: ConversationRoomsResolver) { resolveRooms = resolver },
     onConnection (listener: ConnectionListener) { connectionListeners.push(listener) },
     onDisconnection (listener: DisconnectionListener) { disconnectionListeners.push(listener) },
-    localSocketsOfSession (sid: string) { return sessions.get(sid)?.size ?? 0 }
+    localSocketsOfSession (sid: string) { return sessions.get(sid)?.size ?? 0 },
+    onDrain (task: () => Promise<void>) { drainTasks.push(task) }
   } satisfies Realtime)
 
-  // Sockets go first so clients reconnect elsewhere while the HTTP server drains.
-  app.addHook('preClose', async () => { io.local.disconnectSockets(true) })
+  // Shutdown: refuse new sockets, let in-flight work finish and ack, then close the transports without a
+  // Socket.IO disconnect packet, so clients see "transport close" and reconnect (elsewhere, behind a load balancer)
+  // instead of "io server disconnect", after which socket.io-client would stay offline.
+  app.addHook('preClose', async () => {
+    draining = true
+    await Promise.all(drainTasks.map(async task => {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>(resolve => { timer = setTimeout(resolve, DRAIN_TIMEOUT_MS) })
+      await Promise.race([task().catch(error => { app.log.error({ err: error }, 'drain task failed') }), timeout])
+      clearTimeout(timer)
+    }))
+    io.engine.close()
+  })
   app.addHook('onClose', async () => {
     stopListening()
     stopResync()

@@ -9,6 +9,8 @@ export interface RealtimeLink {
   notifier: Notifier
   registerEvents: (module: SocketEventModule) => void
   setConversationRooms: (resolver: ConversationRoomsResolver) => void
+  /** Work the gateway lets finish before it closes the sockets at shutdown. */
+  onDrain?: (task: () => Promise<void>) => void
 }
 
 /** Used when no gateway is registered: deliveries go nowhere. */

@@ -109,6 +109,13 @@ export class MessageWriter {
     })
   }
 
+  /** Resolves once every send written so far is stored, delivered and resolved (shutdown waits for this). */
+  async drained (): Promise<void> {
+    while (this.running || this.bookkeeping !== null) {
+      await (this.bookkeeping ?? new Promise(resolve => setImmediate(resolve)))
+    }
+  }
+
   /**
    * Flush after flush while sends wait. The next batch's read overlaps this batch's insert (it needs only the
    * seqs this insert claims, which are known once it returns), so a message waits for less than two full flushes.

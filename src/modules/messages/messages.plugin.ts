@@ -36,7 +36,11 @@ async function messagesPlugin (app: FastifyInstance): Promise<void> {
   if (realtime !== null) {
     realtime.registerEvents(messagesEvents(messages))
     realtime.registerEvents(conversationsEvents(app.conversations))
+    // Shutdown: sends in flight are stored and acked before the sockets close.
+    realtime.onDrain?.(async () => { await messages.writer.drained() })
   }
+  // ...and before storage closes (REST sends; onClose runs in reverse order of registration).
+  app.addHook('onClose', async () => { await messages.writer.drained() })
 }
 
 export default fp(messagesPlugin, { name: 'messages', fastify: '5.x', dependencies: ['models', 'conversations'] })
