@@ -6,12 +6,12 @@
 import type { FastifyInstance } from 'fastify'
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client'
 import { buildApp, type BuildOptions } from '../../src/app.js'
-import type { Ack } from '../../src/realtime/events.js'
 import { testConfig, type TeardownHost } from '../helpers/build-app.js'
-import { FAST_ARGON2 } from '../helpers/realtime.js'
+import { FAST_ARGON2, emitAck, nextEvent } from '../helpers/realtime.js'
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js'
 
 export type { ClientSocket }
+export { emitAck, nextEvent }
 
 export interface Instance {
   app: FastifyInstance
@@ -118,23 +118,6 @@ export async function startCluster (t: TeardownHost, options: ClusterOptions = {
   return { redis, instances, registerUser, login, connect, api }
 }
 
-export async function emitAck<T = any> (socket: ClientSocket, event: string, ...payload: unknown[]): Promise<Ack<T>> {
-  return await socket.timeout(5000).emitWithAck(event, ...payload) as Ack<T>
-}
-
-/** The next payload of `event` on the socket; rejects after timeoutMs (default 5000). */
-export async function nextEvent<T = any> (socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> {
-  return await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.off(event, onEvent)
-      reject(new Error(`no ${event} within ${timeoutMs} ms`))
-    }, timeoutMs)
-    const onEvent = (payload: T): void => { clearTimeout(timer); resolve(payload) }
-    socket.once(event, onEvent)
-  })
-}
-
-/** Resolves true when `event` arrives within `ms`, false otherwise (for asserting that nothing arrives). */
 export async function arrives (socket: ClientSocket, event: string, ms: number): Promise<boolean> {
   return await nextEvent(socket, event, ms).then(() => true, () => false)
 }

@@ -95,20 +95,22 @@ export async function startRealtimeApp (t: TeardownHost, environment: NodeJS.Pro
     return socket
   }
 
-  const emitAck = async <T>(socket: ClientSocket, event: string, ...payload: unknown[]): Promise<Ack<T>> => {
-    return await socket.timeout(5000).emitWithAck(event, ...payload) as Ack<T>
-  }
-
-  const nextEvent = async <T>(socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> => {
-    return await new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.off(event, onEvent)
-        reject(new Error(`no ${event} within ${timeoutMs} ms`))
-      }, timeoutMs)
-      const onEvent = (payload: T): void => { clearTimeout(timer); resolve(payload) }
-      socket.once(event, onEvent)
-    })
-  }
-
   return { app, url, registerUser, login, connect, emitAck, nextEvent }
+}
+
+/** An emit whose ack comes back as a promise (rejects after 5 s without one). */
+export async function emitAck<T = any> (socket: ClientSocket, event: string, ...payload: unknown[]): Promise<Ack<T>> {
+  return await socket.timeout(5000).emitWithAck(event, ...payload) as Ack<T>
+}
+
+/** The next payload of `event` on the socket; rejects after timeoutMs (default 5000). */
+export async function nextEvent<T = any> (socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> {
+  return await new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.off(event, onEvent)
+      reject(new Error(`no ${event} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const onEvent = (payload: T): void => { clearTimeout(timer); resolve(payload) }
+    socket.once(event, onEvent)
+  })
 }
