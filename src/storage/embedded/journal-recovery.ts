@@ -24,6 +24,7 @@ import {
 } from './journal-format.js'
 import { JournalCorruptionError, fsyncDir, readFrames, truncateDurably } from './journal-file.js'
 import type { EmbeddedStore, EngineLogger, JournalRecord } from './store.types.js'
+import { openSegmentForAppend } from './journal-writer.js'
 
 export interface RecoveryResult {
   /** The live segment, open for writing at `segmentBytes`. */
@@ -136,7 +137,7 @@ export async function recover (dataDir: string, store: EmbeddedStore, logger: En
   for (const gen of snapshots.filter((g) => g < snapGen)) await unlink(join(dataDir, snapshotName(gen)))
   await fsyncDir(dataDir)
 
-  const fh = await open(join(dataDir, journalName(generation)), 'r+')
+  const fh = await openSegmentForAppend(join(dataDir, journalName(generation)))
   return {
     fh,
     generation,

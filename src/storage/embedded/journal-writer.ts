@@ -1,11 +1,13 @@
 /**
- * Appends frames to the live journal segment with group commit: appends queue up while one write+fdatasync
- * is in flight (and within the same tick), then go out together in the next single write+fdatasync.
+ * Appends frames to the live journal segment with group commit: appends queue up while one durable write is in
+ * flight (and within the same tick), then go out together in the next one. Segments are opened with O_DSYNC, so
+ * a write returns once its data is on disk (as write + fdatasync would, in one system call).
  *
  * Fail-stop: after a failed write or fsync the segment's state on disk is unknown (a partial write, or
  * dirty pages the kernel dropped), so every later append is rejected too. Writing on after a hole would
  * leave acked data behind garbage that recovery cuts as a torn tail. A restart recovers the durable state.
  */
+import { constants } from 'node:fs'
 import { open, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { HEADER_BYTES, encodeFrames, encodeHeader, journalName } from './journal-format.js'
@@ -35,6 +37,11 @@ type Item = DataItem | RotateItem
 /** Upper bound for one group-commit write (a single larger append still goes out alone). */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024
 
+/** Opens an existing segment for the writer: O_DSYNC, so every write the writer makes is durable when it returns. */
+export async function openSegmentForAppend (path: string): Promise<FileHandle> {
+  return await open(path, constants.O_RDWR | constants.O_DSYNC)
+}
+
 export class JournalWriter {
   readonly stats: JournalStats
   private readonly queue: Item[] = []
@@ -44,7 +51,8 @@ export class JournalWriter {
   private idle: Array<() => void> = []
 
   /**
-   * @param fh the live segment, open for writing; `size` is its length (frames are written from there on).
+   * @param fh the live segment, opened with openSegmentForAppend (O_DSYNC: the writer issues no fdatasync of its
+   *   own); `size` is its length (frames are written from there on).
    * @param onWritten called after each durable batch, synchronously, so a compaction decided there sees
    *   exactly the state of the appends made so far.
    */
@@ -143,10 +151,10 @@ export class JournalWriter {
     try {
       let done = 0
       while (done < buf.length) {
+        // The segment is open with O_DSYNC: a write returns once durable (no separate fdatasync round trip).
         const { bytesWritten } = await this.fh.write(buf, done, buf.length - done, this.stats.segmentBytes + done)
         done += bytesWritten
       }
-      await this.fh.datasync()
     } catch (err) {
       this.failure = err as Error
       this.logger.error({ err, file: journalName(this.stats.generation), appends: batch.length },
@@ -170,10 +178,10 @@ export class JournalWriter {
     const path = join(this.dataDir, name)
     let next: FileHandle | undefined
     try {
-      next = await open(path, 'wx') // never reuse an existing file: its content is not ours to overwrite
+      // never reuse an existing file (its content is not ours to overwrite); O_DSYNC as for the first segment
+      next = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC)
       const header = encodeHeader('journal', item.generation)
       await next.write(header, 0, header.length, 0)
-      await next.datasync()
       await fsyncDir(this.dataDir)
     } catch (err) {
       // Keep appending to the current segment; only the compaction that asked for this is abandoned.

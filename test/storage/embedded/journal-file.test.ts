@@ -12,7 +12,7 @@ import {
 } from 'bson'
 import { HEADER_BYTES, encodeHeader, journalName, mayHoldBinary, parseName, snapshotName } from '../../../src/storage/embedded/journal-format.js'
 import { readFrames } from '../../../src/storage/embedded/journal-file.js'
-import { JournalWriter } from '../../../src/storage/embedded/journal-writer.js'
+import { JournalWriter, openSegmentForAppend } from '../../../src/storage/embedded/journal-writer.js'
 import type { EngineLogger, JournalRecord } from '../../../src/storage/embedded/store.types.js'
 
 interface LogEntry { level: string; obj: object | string; msg?: string }
@@ -32,7 +32,7 @@ async function tempDir (t: Test): Promise<string> {
 async function newWriter (dir: string, logger = captureLogger()): Promise<{ writer: JournalWriter; path: string }> {
   const path = join(dir, journalName(1))
   await writeFile(path, encodeHeader('journal', 1))
-  const fh = await open(path, 'r+')
+  const fh = await openSegmentForAppend(path)
   return { writer: new JournalWriter(dir, logger, fh, 1, HEADER_BYTES), path }
 }
 
