@@ -20,7 +20,7 @@ export interface JournalStats {
   appends: number
   /** Records in them. */
   records: number
-  /** write+fdatasync rounds; appends / writes is the group-commit factor. */
+  /** durable write rounds; appends / writes is the group-commit factor. */
   writes: number
   bytesWritten: number
   /** Generation of the live segment. */
@@ -70,7 +70,7 @@ export class JournalWriter {
   get generation (): number { return this.stats.generation }
   get failed (): Error | undefined { return this.failure }
 
-  /** Resolves once `records` are written and fdatasync'd. */
+  /** Resolves once `records` are written durably. */
   append (records: JournalRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('journal is closed'))
     if (this.failure !== undefined) return Promise.reject(this.failedError())
@@ -202,7 +202,7 @@ export class JournalWriter {
     this.fh = next
     this.stats.generation = item.generation
     this.stats.segmentBytes = HEADER_BYTES
-    // Every batch written to the old segment was already fdatasync'd
+    // Every batch written to the old segment is already durable (O_DSYNC)
     await old.close().catch((err: unknown) => this.logger.warn({ err }, 'closing old journal segment failed'))
     item.resolve()
   }
