@@ -6,10 +6,11 @@
 import type { FastifyInstance } from 'fastify'
 import { io as connectClient, type Socket as ClientSocket } from 'socket.io-client'
 import { buildApp } from '../../src/app.js'
-import type { Ack } from '../../src/realtime/events.js'
 import { RedisPresenceStore, type RedisPresenceTiming } from '../../src/modules/presence/redis-presence.store.js'
 import { testConfig } from '../helpers/build-app.js'
-import { FAST_ARGON2 } from '../helpers/realtime.js'
+import { FAST_ARGON2, emitAck } from '../helpers/realtime.js'
+import { bearer } from '../modules/auth/auth-helpers.js'
+import { waitFor } from './cluster-helpers.js'
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js'
 
 export type { ClientSocket }
@@ -126,11 +127,7 @@ export async function startPresenceCluster (t: Teardown, count: number): Promise
   return { redis, instances, register, login: async user => await loginWith(user.username, user.password), connect, crash }
 }
 
-export const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
-
-export async function emitAck<T> (socket: ClientSocket, event: string, payload: unknown): Promise<Ack<T>> {
-  return await socket.timeout(5000).emitWithAck(event, payload) as Ack<T>
-}
+export { bearer, emitAck }
 
 export interface PresenceSeen { userId: string, online: boolean, lastSeenAt: string | null }
 
@@ -148,14 +145,9 @@ export async function queried (socket: ClientSocket, userId: string): Promise<{ 
   return ack.data[userId]
 }
 
-/** Polls until the condition holds (no timing assertion: a loaded machine only makes it slower). */
+/** Polls until the condition holds (no timing assertion: a loaded machine only makes it slower); default 15 s. */
 export async function until (condition: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await condition()) return
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-  throw new Error(`${what}: never true within ${timeoutMs} ms`)
+  await waitFor(condition, timeoutMs, what)
 }
 
 export async function sleep (ms: number): Promise<void> {
