@@ -9,7 +9,7 @@ import { Value } from 'typebox/value'
 import { buildApp } from '../src/app.js'
 import { ConfigError, loadConfig } from '../src/config/load-config.js'
 import { Email, Password, Username } from '../src/modules/users/users.schemas.js'
-import { AppError } from '../src/errors/app-error.js'
+import { AppError } from '../src/shared/errors.js'
 
 const USAGE = 'usage: npm run create-admin -- --username U --email E --password P'
 

@@ -5,8 +5,8 @@
  */
 import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
-import { AppError, forbidden, unauthorized } from '../errors/app-error.js'
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, preHandlerAsyncHookHandler } from 'fastify'
+import { forbidden, unauthorized } from '../shared/errors.js'
 import { PasswordService } from '../modules/auth/password.service.js'
 import { RevocationService } from '../modules/auth/revocation.service.js'
 import { TokenService, type AuthContext } from '../modules/auth/token.service.js'
@@ -50,18 +50,6 @@ export function tokenFromHeader (header: string | undefined): string {
     throw unauthorized('The Authorization header must be "Bearer <accessToken>"', 'INVALID_AUTHORIZATION')
   }
   return match[1]
-}
-
-/**
- * An error handler for route scopes that can answer 429: adds `Retry-After` from the error's details, then
- * hands the error on to the app's error handler (a child handler that throws delegates to its parent).
- */
-export function retryAfterErrorHandler (error: Error, _request: FastifyRequest, reply: FastifyReply): never {
-  if (error instanceof AppError && error.statusCode === 429) {
-    const seconds = (error.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds
-    if (seconds !== undefined) void reply.header('Retry-After', String(seconds))
-  }
-  throw error
 }
 
 async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Promise<void> {

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance } from 'fastify'
-import { AppError } from '../errors/app-error.js'
+import { AppError, retryAfterOf } from '../shared/errors.js'
 
 /** The contract's REST error body. */
 export interface ErrorBody {
@@ -53,6 +53,9 @@ async function errorsPlugin (app: FastifyInstance): Promise<void> {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const body = toBody(error)
     if (body !== null) {
+      // Every 429 says when to come back, whichever route answered it.
+      const retryAfter = retryAfterOf(error)
+      if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter))
       request.log.info({ code: body.code, statusCode: body.statusCode }, body.message)
       return reply.status(body.statusCode).send(body)
     }

@@ -5,7 +5,7 @@
  */
 import { Compile } from 'typebox/compile'
 import type { FastifyBaseLogger } from 'fastify'
-import { AppError } from '../errors/app-error.js'
+import { AppError } from '../shared/errors.js'
 import type { SocketContext, SocketEventDefinition } from './contracts.js'
 import type { Ack } from './events.js'
 

@@ -17,7 +17,7 @@ import type { ClientToServerEvents, InterServerEvents, ServerToClientEvents, Soc
 import { ackError, compileEvent, splitArgs, type EventRunner } from './ack.js'
 import { authenticateHandshake, isRefusal, type SocketAuth } from './socket-auth.js'
 import { authRefreshEvent, deadlineOf, ExpiryTimer } from './socket-session.js'
-import { unauthorized } from '../errors/app-error.js'
+import { unauthorized } from '../shared/errors.js'
 import { createNotifier, type RoomNotifier } from './notifier.js'
 import { conversationRoom, userRoom } from './rooms.js'
 import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'

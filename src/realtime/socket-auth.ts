@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'socket.io'
 import type { FastifyInstance } from 'fastify'
-import { AppError } from '../errors/app-error.js'
+import { AppError } from '../shared/errors.js'
 import type { ConnectErrorData, SocketData } from './events.js'
 
 export const UNAUTHORIZED = 'unauthorized'

@@ -7,7 +7,7 @@
  */
 import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
-import { forbidden, unauthorized } from '../errors/app-error.js'
+import { forbidden, unauthorized } from '../shared/errors.js'
 import { socketEvent, type SocketContext, type SocketEventDefinition } from './contracts.js'
 import type { AuthRefreshResult, ConnectErrorData } from './events.js'
 import { authenticateToken, isRefusal, normalizeToken, type SocketAuth } from './socket-auth.js'

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { Type } from 'typebox'
 import { buildTestApp } from '../helpers/build-app.js'
-import { AppError, conflict, forbidden, notFound, unauthorized } from '../../src/errors/app-error.js'
+import { AppError, conflict, forbidden, notFound, unauthorized } from '../../src/shared/errors.js'
 
 t.test('errors come back in the contract\'s shape', async t => {
   const app = await buildTestApp(t)
@@ -25,7 +25,7 @@ t.test('thrown errors map once: AppError, validation, bad JSON, too large, unsup
     schema: { body: Type.Object({ name: Type.String({ minLength: 3 }), age: Type.Integer() }, { additionalProperties: false }) }
   }, async () => ({ ok: true }))
   app.get('/t/conflict', async () => { throw conflict('USERNAME_TAKEN', 'That username is taken') })
-  app.get('/t/details', async () => { throw new AppError(400, 'BAD_THING', 'Bad thing', { field: 'x' }) })
+  app.get('/t/details', async () => { throw new AppError('VALIDATION_ERROR', 'Bad thing', { field: 'x' }) })
   app.get('/t/401', async () => { throw unauthorized() })
   app.get('/t/403', async () => { throw forbidden() })
   app.get('/t/404', async () => { throw notFound('No such conversation') })

@@ -6,7 +6,7 @@
 import t from 'tap'
 import { Type } from 'typebox'
 import { socketEvent } from '../../src/realtime/contracts.js'
-import { AppError } from '../../src/errors/app-error.js'
+import { AppError } from '../../src/shared/errors.js'
 import { startRealtimeApp } from '../helpers/realtime.js'
 
 const ID = /^[0-9a-f]{24}$/
@@ -70,7 +70,7 @@ t.test('handler errors: AppError keeps its code, anything else is a generic INTE
   kit.app.realtime.registerEvents({
     test_app_error: socketEvent({
       schema: Type.Object({}),
-      handle: async () => { throw new AppError(403, 'FORBIDDEN', 'Not yours') }
+      handle: async () => { throw new AppError('FORBIDDEN', 'Not yours') }
     }),
     test_crash: socketEvent({
       schema: Type.Object({}),

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
-import { AppError } from '../../errors/app-error.js'
+import { AppError } from '../../shared/errors.js'
 import { toAttachment } from './attachments.view.js'
 import { Attachment, AttachmentIdParams, FileBytes, UploadBody, errorResponses } from './attachments.schemas.js'
 import { contentDisposition } from './file-name.js'
@@ -76,7 +76,7 @@ const attachmentsRoutes: FastifyPluginAsyncTypebox = async app => {
     if (range === 'unsatisfiable') {
       // The error handler keeps headers set before the throw (it only replaces the type and length).
       void reply.header('Content-Range', `bytes */${doc.size}`).header('Accept-Ranges', 'bytes')
-      throw new AppError(416, 'RANGE_NOT_SATISFIABLE', `The range is outside the file's ${doc.size} bytes`)
+      throw new AppError('RANGE_NOT_SATISFIABLE', `The range is outside the file's ${doc.size} bytes`)
     }
     fileHeaders(reply, doc)
     // HEAD: the headers only; Fastify would read a real stream to the end just to discard it.

@@ -4,7 +4,7 @@
  */
 import type { Readable } from 'node:stream'
 import { Types } from 'mongoose'
-import { AppError, badRequest, notFound } from '../../errors/app-error.js'
+import { AppError, badRequest, notFound } from '../../shared/errors.js'
 import type { AttachmentDoc, AttachmentModel } from '../../storage/models/attachment.model.js'
 import type { ConversationModel } from '../../storage/models/conversation.model.js'
 import type { MessageAttachment } from '../../storage/models/message.model.js'

@@ -5,13 +5,13 @@
  */
 import type { Readable } from 'node:stream'
 import mongoose, { type Connection, type Types } from 'mongoose'
-import { AppError } from '../../errors/app-error.js'
+import { AppError } from '../../shared/errors.js'
 import { ContentInspector } from './content-inspector.js'
 
 export const BUCKET_NAME = 'attachments'
 
 export const tooLarge = (maxBytes: number): AppError =>
-  new AppError(413, 'PAYLOAD_TOO_LARGE', `The file is over the upload limit of ${maxBytes} bytes`)
+  new AppError('PAYLOAD_TOO_LARGE', `The file is over the upload limit of ${maxBytes} bytes`)
 
 export interface StoredFile { size: number, mimeType: string }
 

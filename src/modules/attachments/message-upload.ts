@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import { Value } from 'typebox/value'
-import { badRequest } from '../../errors/app-error.js'
+import { badRequest } from '../../shared/errors.js'
 import type { AttachmentDoc } from '../../storage/models/attachment.model.js'
 import { ClientMsgId, IdString, MessageBody, type Message } from '../messages/messages.schemas.js'
 import type { MessagesService } from '../messages/messages.service.js'

@@ -5,7 +5,7 @@
  */
 import fastifyMultipart, { type MultipartFile } from '@fastify/multipart'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { AppError, badRequest } from '../../errors/app-error.js'
+import { AppError, badRequest, type ErrorCode } from '../../shared/errors.js'
 
 /** Largest text field (a message body travels in one); the service applies MESSAGE_MAX_BYTES after this. */
 const MAX_FIELD_BYTES = 1024 * 1024
@@ -18,26 +18,26 @@ export async function registerMultipart (scope: FastifyInstance, maxFileBytes: n
 }
 
 export const notMultipart = (): AppError =>
-  new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with the file in the field "file"')
+  new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send multipart/form-data with the file in the field "file"')
 
 /** @fastify/multipart's own errors, in Parley's vocabulary. */
-const PLUGIN_ERRORS: Record<string, [number, string]> = {
-  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
-  FST_REQ_FILE_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE'],
-  FST_FILES_LIMIT: [400, 'TOO_MANY_FILES'],
-  FST_PARTS_LIMIT: [413, 'TOO_MANY_PARTS'],
-  FST_FIELDS_LIMIT: [413, 'TOO_MANY_PARTS'],
-  FST_PROTO_VIOLATION: [400, 'VALIDATION_ERROR'],
-  FST_INVALID_JSON_FIELD_ERROR: [400, 'VALIDATION_ERROR'],
+const PLUGIN_ERRORS: Record<string, ErrorCode> = {
+  FST_INVALID_MULTIPART_CONTENT_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_REQ_FILE_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_FILES_LIMIT: 'TOO_MANY_FILES',
+  FST_PARTS_LIMIT: 'TOO_MANY_PARTS',
+  FST_FIELDS_LIMIT: 'TOO_MANY_PARTS',
+  FST_PROTO_VIOLATION: 'VALIDATION_ERROR',
+  FST_INVALID_JSON_FIELD_ERROR: 'VALIDATION_ERROR',
   // The client went away mid-body: nobody reads the answer, but it is not our fault either.
-  FST_MP_PREMATURE_CLOSE: [400, 'INVALID_MULTIPART']
+  FST_MP_PREMATURE_CLOSE: 'INVALID_MULTIPART'
 }
 
 function translate (error: unknown): unknown {
   if (error instanceof AppError) return error
   const code = (error as { code?: string })?.code
   const known = code !== undefined ? PLUGIN_ERRORS[code] : undefined
-  if (known !== undefined) return new AppError(known[0], known[1], (error as Error).message)
+  if (known !== undefined) return new AppError(known, (error as Error).message)
   // busboy reports malformed bodies (no boundary, a cut-off part) as plain Errors; anything else is ours: 500.
   if (error instanceof Error && error.constructor === Error) return badRequest('INVALID_MULTIPART', `Malformed multipart body: ${error.message}`)
   return error
@@ -70,7 +70,7 @@ export async function readMultipart<T> (request: FastifyRequest, options: ReadMu
       const name = part.fieldname
       if (!options.fields.includes(name)) throw badRequest('VALIDATION_ERROR', `Unknown field "${name}"`, [{ field: `body.${name}`, message: 'is not allowed' }])
       if (name in fields) throw badRequest('VALIDATION_ERROR', `The field "${name}" is sent more than once`, [{ field: `body.${name}`, message: 'is repeated' }])
-      if (part.valueTruncated) throw new AppError(413, 'PAYLOAD_TOO_LARGE', `The field "${name}" is over ${MAX_FIELD_BYTES} bytes`)
+      if (part.valueTruncated) throw new AppError('PAYLOAD_TOO_LARGE', `The field "${name}" is over ${MAX_FIELD_BYTES} bytes`)
       // A part sent as application/json is parsed by the plugin: objects such as {"$gt": ""} must not pass as text.
       if (typeof part.value !== 'string') throw badRequest('VALIDATION_ERROR', `The field "${name}" must be text`, [{ field: `body.${name}`, message: 'must be a string' }])
       fields[name] = part.value

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
 import { errorResponses } from '../users/users.schemas.js'
 import { AuthService } from './auth.service.js'
 import {
@@ -21,7 +20,6 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
   })
   // Bodies are checked strictly (no type coercion: `123` is not a username); see users.routes.ts.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
-  app.setErrorHandler(retryAfterErrorHandler)
   const tags = ['auth']
 
   app.post('/register', {

@@ -3,7 +3,7 @@
  * Sessions live in MongoDB; access tokens are checked per request against the in-memory revocation list only.
  */
 import { Types } from 'mongoose'
-import { badRequest, forbidden, unauthorized } from '../../errors/app-error.js'
+import { badRequest, forbidden, unauthorized } from '../../shared/errors.js'
 import type { SessionModel } from '../../storage/models/session.model.js'
 import type { UserDoc } from '../../storage/models/user.model.js'
 import type { UsersService, NewUser } from '../users/users.service.js'

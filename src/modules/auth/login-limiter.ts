@@ -5,7 +5,7 @@
  * for the Redis backend so the counts are shared.
  */
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { AppError } from '../../errors/app-error.js'
+import { rateLimited } from '../../shared/errors.js'
 
 export type LimiterFactory = (options: { keyPrefix: string, points: number, duration: number }) => RateLimiterAbstract
 
@@ -22,11 +22,6 @@ export interface LoginLimiterOptions {
   createLimiter?: LimiterFactory
 }
 
-/** 429 with the seconds to wait; the routes turn `details.retryAfterSeconds` into a Retry-After header. */
-export function rateLimited (msBeforeNext: number): AppError {
-  const retryAfterSeconds = Math.max(1, Math.ceil(msBeforeNext / 1000))
-  return new AppError(429, 'RATE_LIMITED', `Too many attempts, retry in ${retryAfterSeconds} s`, { retryAfterSeconds })
-}
 
 const memoryLimiter: LimiterFactory = options => new RateLimiterMemory(options)
 

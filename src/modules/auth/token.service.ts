@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { JWT } from '@fastify/jwt'
-import { unauthorized } from '../../errors/app-error.js'
+import { unauthorized } from '../../shared/errors.js'
 import type { UserRole } from '../../storage/models/user.model.js'
 import type { RevocationService } from './revocation.service.js'
 

@@ -2,7 +2,7 @@
  * List cursors (`?cursor=`): the position after the last item, as base64url JSON. Opaque to clients; anything
  * that does not decode to what the list expects is a 400 INVALID_CURSOR, never a query with odd values.
  */
-import { badRequest } from '../../errors/app-error.js'
+import { badRequest } from '../../shared/errors.js'
 
 export function encodeCursor (position: Record<string, string | number>): string {
   return Buffer.from(JSON.stringify(position)).toString('base64url')

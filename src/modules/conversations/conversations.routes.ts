@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
 import {
   Conversation, ConversationList, ConversationListQuery, CreateConversationBody, ReadBody, errorResponses
 } from './conversations.schemas.js'
@@ -10,7 +9,6 @@ import { ConversationIdParams } from '../messages/messages.schemas.js'
 const conversationsRoutes: FastifyPluginAsyncTypebox = async app => {
   const { conversations } = app
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
-  app.setErrorHandler(retryAfterErrorHandler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['conversations']
   const security = [{ bearer: [] }]

@@ -4,7 +4,7 @@
  * the caller is not in is a 404, exactly like one that does not exist. Throws AppErrors only.
  */
 import { Types } from 'mongoose'
-import { badRequest, notFound } from '../../errors/app-error.js'
+import { badRequest, notFound } from '../../shared/errors.js'
 import type { ConversationDoc, ConversationModel } from '../../storage/models/conversation.model.js'
 import type { ConversationMemberDoc, ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { UserModel } from '../../storage/models/user.model.js'

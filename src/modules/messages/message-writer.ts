@@ -17,7 +17,7 @@
  * A duplicate clientMsgId (a retried send) resolves with the stored original instead.
  */
 import { Types } from 'mongoose'
-import { AppError } from '../../errors/app-error.js'
+import { AppError } from '../../shared/errors.js'
 import type { ConversationModel } from '../../storage/models/conversation.model.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { MessageAttachment, MessageDoc, MessageModel } from '../../storage/models/message.model.js'
@@ -251,7 +251,7 @@ export class MessageWriter {
     let remaining = items
     for (let round = 0; remaining.length > 0; round++) {
       if (round >= MAX_INSERT_ROUNDS) {
-        for (const item of remaining) item.reject(new AppError(503, 'BUSY', 'The conversation is too busy, retry'))
+        for (const item of remaining) item.reject(new AppError('BUSY', 'The conversation is too busy, retry'))
         break
       }
       try {

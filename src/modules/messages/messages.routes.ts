@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
 import { registerMultipart } from '../attachments/multipart-upload.js'
 import { sendWithFile } from '../attachments/message-upload.js'
 import {
@@ -11,7 +10,6 @@ import {
 const messagesRoutes: FastifyPluginAsyncTypebox = async app => {
   const { messages } = app
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
-  app.setErrorHandler(retryAfterErrorHandler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['messages']
   const security = [{ bearer: [] }]

@@ -5,12 +5,11 @@
  */
 import { Types } from 'mongoose'
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { AppError, badRequest, forbidden, notFound } from '../../errors/app-error.js'
+import { AppError, badRequest, forbidden, notFound, rateLimited } from '../../shared/errors.js'
 import type { ConversationDoc, ConversationModel } from '../../storage/models/conversation.model.js'
 import type { MessageDoc, MessageModel } from '../../storage/models/message.model.js'
 import type { UserRole } from '../../storage/models/user.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
-import { rateLimited } from '../auth/login-limiter.js'
 import { conversationNotFound, objectId, type ConversationsService } from '../conversations/conversations.service.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { MessageAttachment } from '../../storage/models/message.model.js'
@@ -91,7 +90,7 @@ export class MessagesService {
   checkBody (body: string): void {
     if (body.trim() === '') throw badRequest('EMPTY_MESSAGE', 'The message body is empty')
     if (Buffer.byteLength(body, 'utf8') > this.maxBytes) {
-      throw new AppError(413, 'PAYLOAD_TOO_LARGE', `The message body is over ${this.maxBytes} bytes`)
+      throw new AppError('PAYLOAD_TOO_LARGE', `The message body is over ${this.maxBytes} bytes`)
     }
   }
 
@@ -101,8 +100,7 @@ export class MessagesService {
       await this.limiter.consume(userId)
     } catch (error) {
       if (error instanceof RateLimiterRes) {
-        const e = rateLimited(error.msBeforeNext)
-        throw new AppError(429, 'RATE_LIMITED', `Too many messages, retry in ${(e.details as { retryAfterSeconds: number }).retryAfterSeconds} s`, e.details)
+        throw rateLimited(error.msBeforeNext, 'messages')
       }
       throw error
     }
@@ -118,7 +116,7 @@ export class MessagesService {
     await this.consumeRate(senderId)
     const attachmentIds = input.attachmentIds ?? []
     const claimer = attachmentIds.length > 0 ? this.attachments() : undefined
-    if (attachmentIds.length > 0 && claimer === undefined) throw new AppError(501, 'NOT_IMPLEMENTED', 'Attachments are not available')
+    if (attachmentIds.length > 0 && claimer === undefined) throw new AppError('NOT_IMPLEMENTED', 'Attachments are not available')
     const body = input.body ?? ''
     // A file may go alone; text alone must say something.
     if (attachmentIds.length === 0 || body !== '') this.checkBody(body)
@@ -193,12 +191,12 @@ export class MessagesService {
   async edit (userId: string, messageId: string, body: string, exceptSocketId?: string): Promise<Message> {
     const { doc } = await this.visible(userId, messageId)
     if (String(doc.senderId) !== userId) throw forbidden('Only the sender can edit a message', 'NOT_SENDER')
-    if (doc.deletedAt != null) throw new AppError(409, 'MESSAGE_DELETED', 'The message was deleted')
+    if (doc.deletedAt != null) throw new AppError('MESSAGE_DELETED', 'The message was deleted')
     this.checkBody(body)
     const updated = await this.Message.findOneAndUpdate(
       { _id: doc._id, deletedAt: { $exists: false } }, { $set: { body, editedAt: new Date() } }, { returnDocument: 'after', lean: true }
     )
-    if (updated === null) throw new AppError(409, 'MESSAGE_DELETED', 'The message was deleted')
+    if (updated === null) throw new AppError('MESSAGE_DELETED', 'The message was deleted')
     await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
     const message = toMessage(updated)
     this.notifier().toConversation(String(doc.conversationId), 'message_updated', { message }, { exceptSocketId })

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { AppError } from '../../errors/app-error.js'
+import { AppError } from '../../shared/errors.js'
 import { UsersService } from './users.service.js'
 
 declare module 'fastify' {

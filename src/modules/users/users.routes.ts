@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { retryAfterErrorHandler } from '../../plugins/auth.plugin.js'
 import { toOwnUser } from './users.view.js'
 import {
   ChangePasswordBody, DeleteMeBody, OwnUser, PublicUser, SearchQuery, UpdateMeBody, UserIdParams, UserList, errorResponses
@@ -11,7 +10,6 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
   const { users } = app
   // TypeBox validation: bodies strictly typed (a number is not a string), query strings converted.
   app.setValidatorCompiler(TypeBoxValidatorCompiler)
-  app.setErrorHandler(retryAfterErrorHandler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['users']
   const security = [{ bearer: [] }]

@@ -3,7 +3,7 @@
  * routes, the admin scripts and (later) the admin module. Throws AppErrors only.
  */
 import { Types } from 'mongoose'
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../errors/app-error.js'
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../shared/errors.js'
 import type { UserDoc, UserModel, UserRole } from '../../storage/models/user.model.js'
 import type { PasswordService } from '../auth/password.service.js'
 import type { RevocationService } from '../auth/revocation.service.js'

@@ -1,7 +1,7 @@
 /** Who may download an attachment, how uploads are scoped to conversations, and AttachmentsService.claim. */
 import t from 'tap'
 import { Types } from 'mongoose'
-import { AppError } from '../../../src/errors/app-error.js'
+import { AppError } from '../../../src/shared/errors.js'
 import type { TeardownHost } from '../../helpers/build-app.js'
 import { login } from '../auth/auth-helpers.js'
 import { api, buildChatApp, openDirect, signUp } from '../messages/chat-helpers.js'

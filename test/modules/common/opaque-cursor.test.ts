@@ -1,6 +1,6 @@
 import t from 'tap'
 import { decodeCursor, encodeCursor } from '../../../src/modules/common/opaque-cursor.js'
-import { AppError } from '../../../src/errors/app-error.js'
+import { AppError } from '../../../src/shared/errors.js'
 
 const readName = (position: Record<string, unknown>): string | null => typeof position.u === 'string' ? position.u : null
 
