@@ -22,6 +22,7 @@ import messagesRoutes from './modules/messages/messages.routes.js'
 import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
 import presencePlugin from './modules/presence/presence.plugin.js'
+import { validatorCompiler } from './shared/validation.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -54,6 +55,8 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   })
 
   app.decorate('config', config)
+  // Every route validates with TypeBox and decodes its codecs (ids to lower case), REST like sockets.
+  app.setValidatorCompiler(validatorCompiler)
   await app.register(errorsPlugin)
   await app.register(jsonBodyPlugin)
   await app.register(readinessPlugin)
@@ -67,14 +70,14 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(authPlugin, { revocationPollMs: options.revocationPollMs })
   await app.register(usersPlugin)
   await app.register(realtimeGateway)
+  // Domains, each after the plugins it declares as dependencies (fastify-plugin checks the order).
+  await app.register(conversationsPlugin)
   await app.register(presencePlugin)
+  await app.register(attachmentsPlugin)
+  await app.register(messagesPlugin)
   await app.register(healthRoutes)
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(usersRoutes, { prefix: '/api/users' })
-  // After the gateway (when there is one): these register their socket events and the rooms resolver with it.
-  await app.register(conversationsPlugin)
-  await app.register(attachmentsPlugin)
-  await app.register(messagesPlugin)
   await app.register(conversationsRoutes, { prefix: '/api/conversations' })
   await app.register(messagesRoutes, { prefix: '/api' })
   await app.register(attachmentsRoutes, { prefix: '/api/attachments' })

@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify'
 import { Redis, type RedisOptions } from 'ioredis'
 import type { Cluster, ClusterListener } from './cluster.types.js'
 import { redactUrl } from '../storage/storage.plugin.js'
+import { withTimeout } from '../shared/with-timeout.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -236,18 +237,6 @@ async function waitForAll (clients: Array<[ClientName, Redis]>, timeoutMs: numbe
     if (client.status === 'ready') return
     await new Promise<void>(resolve => { client.once('ready', () => { resolve() }) })
   })), timeoutMs, () => `no connection within ${timeoutMs} ms (${lastError()?.message ?? 'no answer'})`)
-}
-
-async function withTimeout<T> (work: Promise<T>, timeoutMs: number, message: string | (() => string)): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(typeof message === 'string' ? message : message())) }, timeoutMs)
-  })
-  try {
-    return await Promise.race([work, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 export default fp(clusterPlugin, { name: 'cluster', fastify: '5.x', dependencies: ['readiness'] })

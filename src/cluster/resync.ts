@@ -4,19 +4,17 @@
  * left where they were removed), then each socket gets `resync` and the client calls `sync` for the messages.
  */
 import type { FastifyBaseLogger } from 'fastify'
-import type { Socket } from 'socket.io'
+import type { ParleySocket } from '../realtime/socket-types.js'
 import type { ConversationRoomsResolver } from '../realtime/contracts.js'
 import type { ResyncEvent } from '../realtime/events.js'
-import { conversationRoom } from '../realtime/rooms.js'
-
-const CONVERSATION_PREFIX = conversationRoom('')
+import { conversationIdsOf, conversationRoom } from '../realtime/rooms.js'
 
 /** Users whose rooms are read at once (one database query each). */
 const CONCURRENCY = 8
 
 export interface ResyncOptions {
   /** This instance's connected sockets. */
-  sockets: Iterable<Socket>
+  sockets: Iterable<ParleySocket>
   /** Where a user's conversation rooms come from (null: rooms are not refreshed). */
   resolveRooms: ConversationRoomsResolver | null
   log: FastifyBaseLogger
@@ -24,17 +22,17 @@ export interface ResyncOptions {
 
 /** Refreshes every local socket's conversation rooms, then emits `resync` to it. */
 export async function resyncLocalSockets ({ sockets, resolveRooms, log }: ResyncOptions): Promise<void> {
-  const byUser = new Map<string, Socket[]>()
+  const byUser = new Map<string, ParleySocket[]>()
   for (const socket of sockets) {
     if (!socket.connected) continue
-    const userId = (socket.data as { userId: string }).userId
+    const { userId } = socket.data
     const own = byUser.get(userId)
     if (own === undefined) byUser.set(userId, [socket])
     else own.push(socket)
   }
   const users = [...byUser.entries()]
   const payload: ResyncEvent = { action: 'resync', reason: 'cluster_reconnected' }
-  const work = async ([userId, own]: [string, Socket[]]): Promise<void> => {
+  const work = async ([userId, own]: [string, ParleySocket[]]): Promise<void> => {
     try {
       if (resolveRooms !== null) await refreshRooms(own, userId, resolveRooms)
     } catch (error) {
@@ -48,9 +46,9 @@ export async function resyncLocalSockets ({ sockets, resolveRooms, log }: Resync
   }
 }
 
-async function refreshRooms (sockets: Socket[], userId: string, resolveRooms: ConversationRoomsResolver): Promise<void> {
+async function refreshRooms (sockets: ParleySocket[], userId: string, resolveRooms: ConversationRoomsResolver): Promise<void> {
   // Rooms before the read: a room joined while the read runs (a live socketsJoin) is newer than the read, keep it.
-  const before = new Map(sockets.map(socket => [socket, [...socket.rooms].filter(r => r.startsWith(CONVERSATION_PREFIX))]))
+  const before = new Map(sockets.map(socket => [socket, conversationIdsOf(socket.rooms).map(conversationRoom)]))
   const conversationIds = await resolveRooms(userId)
   const wanted = new Set(conversationIds.map(conversationRoom))
   for (const [socket, rooms] of before) {

@@ -1,13 +1,15 @@
 /**
- * Runs one client event: validates the payload against the module's compiled schema, calls the handler, and
- * answers the ack. The only place socket errors are mapped (REST has its own in the errors plugin): an AppError
- * gives its code and message, anything else a generic INTERNAL_ERROR (logged in full). Never throws.
+ * Runs one client event: validates the payload against the event's schema (events.schemas.ts), decodes it (ids to
+ * lower case), calls the handler, and answers the ack. The only place socket errors are mapped (REST has its own
+ * in the errors plugin): an AppError gives its code and message, anything else a generic INTERNAL_ERROR (logged in
+ * full). Never throws.
  */
-import { Compile } from 'typebox/compile'
 import type { FastifyBaseLogger } from 'fastify'
-import { AppError } from '../shared/errors.js'
-import type { SocketContext, SocketEventDefinition } from './contracts.js'
-import type { Ack } from './events.js'
+import { AppError, type ErrorCode } from '../shared/errors.js'
+import { compileSchema } from '../shared/validation.js'
+import type { SocketContext, SocketHandler } from './contracts.js'
+import type { Ack, ClientEventName } from './events.js'
+import { clientEvents } from './events.schemas.js'
 
 /** A compiled event: call it with the socket's context and the raw arguments Socket.IO received. */
 export type EventRunner = (context: SocketContext, args: unknown[]) => Promise<void>
@@ -15,7 +17,7 @@ export type EventRunner = (context: SocketContext, args: unknown[]) => Promise<v
 /** How many validation issues an error ack lists at most (a huge payload must not give a huge answer). */
 const MAX_ISSUES = 5
 
-export function ackError (code: string, message: string): Ack<never> {
+export function ackError (code: ErrorCode, message: string): Ack<never> {
   return { ok: false, error: { code, message } }
 }
 
@@ -39,22 +41,37 @@ function answer (ack: ((response: unknown) => void) | null, response: Ack<unknow
   } catch {}
 }
 
-export function compileEvent (name: string, definition: SocketEventDefinition, log: FastifyBaseLogger): EventRunner {
-  const validator = Compile(definition.schema)
+/**
+ * The payload without its `action`, or an error message. The contract lets client payloads carry `action` equal to
+ * the event name (clients that follow "every payload carries action" send it); any other value is a mistake.
+ */
+function withoutAction (name: string, payload: Record<string, unknown>): Record<string, unknown> | string {
+  if (!Object.hasOwn(payload, 'action')) return payload
+  if (payload.action !== name) return `Invalid ${name} payload: payload/action must be "${name}" when present`
+  const { action: _action, ...rest } = payload
+  return rest
+}
+
+export function compileEvent<E extends ClientEventName> (name: E, handle: SocketHandler<E>, log: FastifyBaseLogger): EventRunner {
+  const schema = compileSchema(clientEvents[name].payload)
   return async (context, args) => {
-    const { payload, ack } = splitArgs(args)
-    if (!isPlainObject(payload)) {
+    const { payload: raw, ack } = splitArgs(args)
+    if (!isPlainObject(raw)) {
       answer(ack, ackError('VALIDATION_ERROR', `The ${name} payload must be an object`))
       return
     }
-    if (!validator.Check(payload)) {
-      const issues = validator.Errors(payload).slice(0, MAX_ISSUES)
-        .map(issue => `${issue.instancePath === '' ? 'payload' : `payload${issue.instancePath}`} ${issue.message}`)
+    const payload = withoutAction(name, raw)
+    if (typeof payload === 'string') {
+      answer(ack, ackError('VALIDATION_ERROR', payload))
+      return
+    }
+    if (!schema.check(payload)) {
+      const issues = schema.issues(payload, MAX_ISSUES).map(issue => `payload${issue}`)
       answer(ack, ackError('VALIDATION_ERROR', `Invalid ${name} payload: ${issues.join('; ')}`))
       return
     }
     try {
-      const data = await definition.handle(context, payload)
+      const data = await handle(context, schema.decode(payload) as Parameters<SocketHandler<E>>[1])
       answer(ack, { ok: true, data: data ?? {} })
     } catch (error) {
       if (error instanceof AppError) {

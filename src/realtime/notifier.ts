@@ -2,22 +2,19 @@
  * The Notifier over Socket.IO rooms. Emits go through the adapter, and joins/leaves use
  * `io.in(room).socketsJoin/socketsLeave`, so with a cluster adapter the same calls reach every instance.
  */
-import type { Server } from 'socket.io'
-import type { EmitOptions, Notifier } from './contracts.js'
+import type { EmitOptions, EventBody, Notifier } from './contracts.js'
+import type { ServerEventName, ServerPayload, ServerToClientEvents } from './events.js'
+import type { ParleyServer } from './socket-types.js'
 import { conversationRoom, userRoom } from './rooms.js'
 
-/** The contract's Notifier plus a multi-room emit (presence goes to every room the user shares, once per socket). */
-export interface RoomNotifier extends Notifier {
-  /** Emit once to every socket in any of these conversations' rooms (a socket in several gets it once). */
-  toConversations: (conversationIds: string[], event: string, payload: object, options?: EmitOptions) => void
-}
-
-export function createNotifier (io: Server<any, any, any, any>): RoomNotifier {
-  const emit = (rooms: string[], event: string, payload: object, options?: EmitOptions): void => {
+export function createNotifier (io: ParleyServer): Notifier {
+  const emit = <E extends ServerEventName>(rooms: string[], event: E, body: EventBody<E>, options?: EmitOptions): void => {
     if (rooms.length === 0) return
     let target = io.to(rooms)
     if (options?.exceptSocketId !== undefined) target = target.except(options.exceptSocketId)
-    target.emit(event, { ...payload, action: event })
+    // Omit<> and the literal `action` make ServerPayload<E> again; TypeScript cannot see that through a generic E.
+    const payload = { ...body, action: event } as unknown as ServerPayload<E>
+    target.emit(event, ...[payload] as Parameters<ServerToClientEvents[E]>)
   }
   return {
     toConversation (conversationId, event, payload, options) {

@@ -8,7 +8,7 @@
 import type { Socket } from 'socket.io'
 import type { FastifyInstance } from 'fastify'
 import { AppError } from '../shared/errors.js'
-import type { ConnectErrorData, SocketData } from './events.js'
+import type { ConnectRefusalData, SocketData } from './events.js'
 
 export const UNAUTHORIZED = 'unauthorized'
 
@@ -29,9 +29,9 @@ export function handshakeToken (handshake: Socket['handshake']): string | null {
   return raw === null ? null : normalizeToken(raw)
 }
 
-export type SocketRefusal = Error & { data: ConnectErrorData }
+export type SocketRefusal = Error & { data: ConnectRefusalData }
 
-function refusal (code: ConnectErrorData['code']): SocketRefusal {
+function refusal (code: ConnectRefusalData['code']): SocketRefusal {
   return Object.assign(new Error(UNAUTHORIZED), { data: { code } })
 }
 

@@ -5,11 +5,10 @@
  * disconnects it). A socket whose deadline passes gets `session_expired` and is disconnected by the server, so
  * socket.io-client does not reconnect on its own: the client reconnects with a new token, when it wants to.
  */
-import { Type } from 'typebox'
 import type { FastifyInstance } from 'fastify'
 import { forbidden, unauthorized } from '../shared/errors.js'
-import { socketEvent, type SocketContext, type SocketEventDefinition } from './contracts.js'
-import type { AuthRefreshResult, ConnectErrorData } from './events.js'
+import type { SocketContext, SocketHandler } from './contracts.js'
+import type { AuthRefreshResult, ConnectRefusalCode } from './events.js'
 import { authenticateToken, isRefusal, normalizeToken, type SocketAuth } from './socket-auth.js'
 
 /**
@@ -53,12 +52,7 @@ export function deadlineOf (expiresAt: Date | string): number {
   return new Date(expiresAt).getTime() + TOKEN_EXPIRY_GRACE_MS
 }
 
-export const AuthRefreshPayload = Type.Object({
-  // A JWT of ours is a few hundred characters; the cap keeps junk cheap to refuse.
-  token: Type.String({ minLength: 1, maxLength: 4096 })
-}, { additionalProperties: false })
-
-const REFUSALS: Record<ConnectErrorData['code'], string> = {
+const REFUSALS: Record<ConnectRefusalCode, string> = {
   UNAUTHORIZED: 'An access token is required',
   INVALID_TOKEN: 'The access token is invalid',
   TOKEN_EXPIRED: 'The access token has expired',
@@ -73,19 +67,16 @@ const REFUSALS: Record<ConnectErrorData['code'], string> = {
 export type SocketRebinder = (context: SocketContext, auth: SocketAuth) => AuthRefreshResult
 
 /** The `auth_refresh` client event. Any refused token answers UNAUTHORIZED (the message says why) and changes nothing. */
-export function authRefreshEvent (app: FastifyInstance, rebind: SocketRebinder): SocketEventDefinition<typeof AuthRefreshPayload> {
-  return socketEvent({
-    schema: AuthRefreshPayload,
-    async handle (context, payload) {
-      let auth: SocketAuth
-      try {
-        auth = await authenticateToken(app, normalizeToken(payload.token))
-      } catch (error) {
-        if (isRefusal(error)) throw unauthorized(REFUSALS[error.data.code] ?? REFUSALS.INVALID_TOKEN)
-        throw error
-      }
-      if (auth.userId !== context.userId) throw forbidden('The token belongs to another user', 'USER_MISMATCH')
-      return rebind(context, auth)
+export function authRefreshHandler (app: FastifyInstance, rebind: SocketRebinder): SocketHandler<'auth_refresh'> {
+  return async (context, payload) => {
+    let auth: SocketAuth
+    try {
+      auth = await authenticateToken(app, normalizeToken(payload.token))
+    } catch (error) {
+      if (isRefusal(error)) throw unauthorized(REFUSALS[error.data.code] ?? REFUSALS.INVALID_TOKEN)
+      throw error
     }
-  })
+    if (auth.userId !== context.userId) throw forbidden('The token belongs to another user', 'USER_MISMATCH')
+    return rebind(context, auth)
+  }
 }

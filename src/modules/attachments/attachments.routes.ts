@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { Readable } from 'node:stream'
 import type { FastifyReply } from 'fastify'
 import { AppError } from '../../shared/errors.js'
@@ -25,7 +24,6 @@ function fileHeaders (reply: FastifyReply, doc: AttachmentDoc): void {
 /** /api/attachments: upload (multipart, streamed into GridFS) and download with Range support. */
 const attachmentsRoutes: FastifyPluginAsyncTypebox = async app => {
   const { attachments } = app
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.addHook('onRequest', app.authenticate)
   await registerMultipart(app, app.config.uploadMaxBytes)
   const tags = ['attachments']

@@ -1,7 +1,8 @@
 import { Type } from 'typebox'
-import { IdString } from '../messages/messages.schemas.js'
+import { IdString } from '../../shared/schemas.js'
 
-export { Attachment, errorResponses } from '../messages/messages.schemas.js'
+export { Attachment } from '../messages/messages.schemas.js'
+export { errorResponses } from '../../shared/schemas.js'
 
 export const AttachmentIdParams = Type.Object({ id: IdString })
 

@@ -9,7 +9,8 @@ import type { AttachmentDoc, AttachmentModel } from '../../storage/models/attach
 import type { ConversationModel } from '../../storage/models/conversation.model.js'
 import type { MessageAttachment } from '../../storage/models/message.model.js'
 import type { UserRole } from '../../storage/models/user.model.js'
-import { objectId, type ConversationsService } from '../conversations/conversations.service.js'
+import type { ConversationsService } from '../conversations/conversations.service.js'
+import { objectId } from '../../shared/ids.js'
 import { sanitizeFileName } from './file-name.js'
 import type { GridFsStore } from './gridfs-store.js'
 

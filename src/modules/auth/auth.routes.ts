@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
-import { errorResponses } from '../users/users.schemas.js'
+import { errorResponses } from '../../shared/schemas.js'
 import { AuthService } from './auth.service.js'
 import {
   LoginBody, LogoutBody, RefreshBody, RegisterBody, RegisterResponse, TokenPairResponse, VerifyBody, VerifyResponse
@@ -19,7 +18,6 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
     refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds
   })
   // Bodies are checked strictly (no type coercion: `123` is not a username); see users.routes.ts.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   const tags = ['auth']
 
   app.post('/register', {

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { ConversationsService } from './conversations.service.js'
-import { notifierOf, realtimeOf } from './realtime-link.js'
+import { conversationsEvents } from './conversations.events.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -11,8 +11,8 @@ declare module 'fastify' {
 }
 
 /**
- * Decorates `app.conversations` and, when the socket gateway is registered, tells it which conversation rooms a
- * connecting user belongs in.
+ * Decorates `app.conversations`, registers the conversation socket events (typing, receipts) and tells the gateway
+ * which conversation rooms a connecting user belongs in.
  */
 async function conversationsPlugin (app: FastifyInstance): Promise<void> {
   const conversations = new ConversationsService({
@@ -21,10 +21,11 @@ async function conversationsPlugin (app: FastifyInstance): Promise<void> {
     Message: app.models.Message,
     User: app.models.User,
     users: app.users,
-    notifier: notifierOf(app)
+    notifier: app.realtime.notifier
   })
   app.decorate('conversations', conversations)
-  realtimeOf(app)?.setConversationRooms(async userId => await conversations.conversationIdsOf(userId))
+  app.realtime.registerEvents(conversationsEvents(conversations))
+  app.realtime.setConversationRooms(async userId => await conversations.conversationIdsOf(userId))
 }
 
-export default fp(conversationsPlugin, { name: 'conversations', fastify: '5.x', dependencies: ['models', 'users'] })
+export default fp(conversationsPlugin, { name: 'conversations', fastify: '5.x', dependencies: ['models', 'users', 'realtime'] })

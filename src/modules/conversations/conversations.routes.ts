@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import {
   Conversation, ConversationList, ConversationListQuery, CreateConversationBody, ReadBody, errorResponses
 } from './conversations.schemas.js'
@@ -8,7 +7,6 @@ import { ConversationIdParams } from '../messages/messages.schemas.js'
 /** /api/conversations: the caller's conversations. Authorization is the service's (non-members get 404). */
 const conversationsRoutes: FastifyPluginAsyncTypebox = async app => {
   const { conversations } = app
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['conversations']
   const security = [{ bearer: [] }]

@@ -1,10 +1,9 @@
 import { Type, type Static } from 'typebox'
 import { PublicUser } from '../users/users.schemas.js'
-import { IdString, Message } from '../messages/messages.schemas.js'
+import { Message } from '../messages/messages.schemas.js'
+import { IdString, IsoDate, PageQuery } from '../../shared/schemas.js'
 
-export { errorResponses } from '../users/users.schemas.js'
-
-const IsoDate = Type.String({ format: 'date-time' })
+export { errorResponses } from '../../shared/schemas.js'
 
 export const ConversationMember = Type.Object({
   userId: Type.String(),
@@ -44,9 +43,16 @@ export const CreateConversationBody = Type.Object({
 }, { additionalProperties: false })
 export type CreateConversationBody = Static<typeof CreateConversationBody>
 
-export const ConversationListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 512 }))
-}, { additionalProperties: false })
+export const ConversationListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
 
 export const ReadBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false })
+
+// ---- Socket events ----
+
+export const TypingPayload = Type.Object({ conversationId: IdString, isTyping: Type.Boolean() }, { additionalProperties: false })
+
+/** `delivered` and `read`: the caller's mark moves forward only, clamped to the highest stored message. */
+export const ReceiptPayload = Type.Object({
+  conversationId: IdString,
+  seq: Type.Integer({ minimum: 0 })
+}, { additionalProperties: false })

@@ -17,6 +17,7 @@ import type { Conversation } from './conversations.schemas.js'
 import { toConversation } from './conversations.view.js'
 import type { TypingThrottle } from './typing-throttle.js'
 import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { objectId } from '../../shared/ids.js'
 
 export interface ConversationsServiceOptions {
   Conversation: ConversationModel
@@ -25,18 +26,13 @@ export interface ConversationsServiceOptions {
   Message: MessageModel
   User: UserModel
   users: UsersService
-  /** How changes reach sockets; read on every use because the gateway may be registered later. */
-  notifier: () => Notifier
+  /** How changes reach sockets on every instance. */
+  notifier: Notifier
 }
 
 export type ReceiptKind = 'read' | 'delivered'
 
 const DEFAULT_LIMIT = 50
-
-/** A 24-hex ObjectId, or null for anything else (which then names nothing: 404). */
-export function objectId (id: string): Types.ObjectId | null {
-  return /^[0-9a-fA-F]{24}$/.test(id) ? new Types.ObjectId(id) : null
-}
 
 export const conversationNotFound = (): Error => notFound('No such conversation', 'CONVERSATION_NOT_FOUND')
 
@@ -57,7 +53,7 @@ export class ConversationsService {
   private readonly Message: MessageModel
   private readonly User: UserModel
   private readonly users: UsersService
-  private readonly notifier: () => Notifier
+  private readonly notifier: Notifier
 
   constructor (options: ConversationsServiceOptions) {
     this.Conversation = options.Conversation
@@ -110,11 +106,11 @@ export class ConversationsService {
       if (winner === null) throw error
       return { conversation: winner, created: false }
     }
-    const notifier = this.notifier()
+    const { notifier } = this
     const memberIds = [String(a), String(b)]
     await notifier.joinConversation(memberIds, String(doc._id))
     const views = await this.viewsFor(doc, memberIds)
-    for (const memberId of memberIds) notifier.toUsers([memberId], 'conversation_updated', { conversation: views.get(memberId) })
+    for (const [memberId, conversation] of views) notifier.toUsers([memberId], 'conversation_updated', { conversation })
     return { conversation: doc, created: true }
   }
 
@@ -166,7 +162,7 @@ export class ConversationsService {
     const doc = await this.requireMember(userId, conversationId)
     const moved = await this.moveMark(doc, userId, kind, seq)
     if (moved === null) return
-    this.notifier().toConversation(String(doc._id), 'receipt', {
+    this.notifier.toConversation(String(doc._id), 'receipt', {
       conversationId: String(doc._id), userId, kind, seq: moved.seq, at: moved.at.toISOString()
     }, { exceptSocketId })
   }
@@ -200,7 +196,7 @@ export class ConversationsService {
     const doc = await this.requireMember(userId, conversationId)
     if (!throttle.allow(userId, String(doc._id), isTyping)) return
     const others = doc.memberIds.map(String).filter(id => id !== userId)
-    this.notifier().toUsers(others, 'typing', { conversationId: String(doc._id), userId, isTyping })
+    this.notifier.toUsers(others, 'typing', { conversationId: String(doc._id), userId, isTyping })
   }
 
   /** Every conversation id of a user: the rooms its sockets join on connect. */

@@ -31,9 +31,10 @@ export interface NewMessage {
   attachments: MessageAttachment[]
   clientMsgId?: string
   replyToId?: Types.ObjectId
-  /** The sending socket, which gets the ack instead of the delivery. */
-  exceptSocketId?: string
 }
+
+/** Hands a stored message on for delivery: called right after the durable insert, in seq order per conversation. */
+export type OnStored = (message: MessageDoc) => void
 
 export interface WriteResult { message: MessageDoc, created: boolean }
 
@@ -41,8 +42,6 @@ export interface MessageWriterOptions {
   Conversation: ConversationModel
   ConversationMember: ConversationMemberModel
   Message: MessageModel
-  /** Delivers one stored message; called in seq order per conversation, after its lastSeq moved. */
-  onStored: (message: MessageDoc, exceptSocketId: string | undefined) => void
   /** Reports a bookkeeping write that failed after the messages were stored (they are still delivered). */
   onError?: (error: unknown) => void
   /** Most messages one flush writes. Default 1000. */
@@ -50,6 +49,7 @@ export interface MessageWriterOptions {
 }
 
 interface Pending extends NewMessage {
+  onStored?: OnStored
   doc?: MessageDoc
   resolve: (result: WriteResult) => void
   reject: (error: unknown) => void
@@ -97,10 +97,13 @@ export class MessageWriter {
     this.maxBatch = options.maxBatch ?? 1000
   }
 
-  /** Stores the message in the next flush; resolves once stored, lastSeq moved and delivery handed over. */
-  async write (message: NewMessage): Promise<WriteResult> {
+  /**
+   * Stores the message in the next flush. `onStored` gets it right after the durable insert (before lastSeq moves,
+   * so delivery does not wait for the bookkeeping); the promise resolves once lastSeq has moved too.
+   */
+  async write (message: NewMessage, onStored?: OnStored): Promise<WriteResult> {
     return await new Promise<WriteResult>((resolve, reject) => {
-      this.queue.push({ ...message, resolve, reject })
+      this.queue.push({ ...message, onStored, resolve, reject })
       if (!this.running) {
         this.running = true
         // One turn of the loop first: sends that arrived in the same I/O phase join the first flush.
@@ -194,7 +197,7 @@ export class MessageWriter {
       const seq = (item.doc as MessageDoc).seq
       if ((this.seqHints.get(key)?.seq ?? 0) < seq) this.seqHints.set(key, { seq })
     }
-    for (const item of stored) this.options.onStored(item.doc as MessageDoc, item.exceptSocketId)
+    for (const item of stored) item.onStored?.(item.doc as MessageDoc)
     this.backlog.push(...stored)
     for (const [key, state] of conversations) this.backlogConversations.set(key, state)
     this.bookkeeping ??= this.keepBooks()

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { registerMultipart } from '../attachments/multipart-upload.js'
 import { sendWithFile } from '../attachments/message-upload.js'
 import {
@@ -9,7 +8,6 @@ import {
 /** Messages under /api: a conversation's messages, and edits/deletes by message id. */
 const messagesRoutes: FastifyPluginAsyncTypebox = async app => {
   const { messages } = app
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['messages']
   const security = [{ bearer: [] }]

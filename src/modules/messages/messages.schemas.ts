@@ -1,16 +1,8 @@
 import { Type, type Static } from 'typebox'
+import { IdString, IsoDate, Nullable } from '../../shared/schemas.js'
 
-export { errorResponses } from '../users/users.schemas.js'
+export { errorResponses, IdString } from '../../shared/schemas.js'
 
-const IsoDate = Type.String({ format: 'date-time' })
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
-
-/**
- * Ids in params and bodies are plain bounded strings: the service answers 404 for anything that is not a
- * conversation/message the caller may see, malformed ids included (they name nothing). Objects such as
- * `{"$gt": ""}` are not strings, so validation refuses them before they reach a query.
- */
-export const IdString = Type.String({ minLength: 1, maxLength: 64 })
 export const ClientMsgId = Type.String({ minLength: 1, maxLength: 128, description: 'the sender\'s idempotency key' })
 /** The byte limit (MESSAGE_MAX_BYTES) is checked by the service; this only bounds what is parsed. */
 export const MessageBody = Type.String({ maxLength: 1024 * 1024 })
@@ -64,3 +56,46 @@ export const SendMessageBody = Type.Object({
 export type SendMessageBody = Static<typeof SendMessageBody>
 
 export const EditMessageBody = Type.Object({ body: MessageBody }, { additionalProperties: false })
+
+// ---- Socket events (the gateway validates them; realtime/events.ts derives the wire types) ----
+
+/** Exactly one of the two is needed (the service says which is missing): `receiverId` uses or creates the direct conversation. */
+const Target = {
+  conversationId: Type.Optional(IdString),
+  receiverId: Type.Optional(IdString)
+}
+
+export const ChatMessagePayload = Type.Object({
+  ...Target,
+  body: MessageBody,
+  clientMsgId: Type.Optional(ClientMsgId),
+  replyToId: Type.Optional(IdString)
+}, { additionalProperties: false })
+
+export const ChatMessageFilePayload = Type.Object({
+  ...Target,
+  attachmentIds: Type.Array(IdString, { minItems: 1, maxItems: 10 }),
+  body: Type.Optional(MessageBody),
+  clientMsgId: Type.Optional(ClientMsgId),
+  replyToId: Type.Optional(IdString)
+}, { additionalProperties: false })
+
+/** Offline catch-up: per conversation, what came after `afterSeq`; omitted conversations mean all of the caller's. */
+export const SyncPayload = Type.Object({
+  cursors: Type.Optional(Type.Array(Type.Object({
+    conversationId: IdString,
+    afterSeq: Type.Integer({ minimum: 0 })
+  }, { additionalProperties: false }), { maxItems: 1000 }))
+}, { additionalProperties: false })
+
+export const MessageEditPayload = Type.Object({ messageId: IdString, body: MessageBody }, { additionalProperties: false })
+export const MessageDeletePayload = Type.Object({ messageId: IdString }, { additionalProperties: false })
+export const MessageDeleteResult = Type.Object({ messageId: Type.String() })
+
+export const SyncResult = Type.Object({
+  conversations: Type.Array(Type.Object({
+    conversationId: Type.String(),
+    messages: Type.Array(Message),
+    hasMore: Type.Boolean()
+  }))
+})

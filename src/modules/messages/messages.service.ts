@@ -10,7 +10,8 @@ import type { ConversationDoc, ConversationModel } from '../../storage/models/co
 import type { MessageDoc, MessageModel } from '../../storage/models/message.model.js'
 import type { UserRole } from '../../storage/models/user.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
-import { conversationNotFound, objectId, type ConversationsService } from '../conversations/conversations.service.js'
+import { conversationNotFound, type ConversationsService } from '../conversations/conversations.service.js'
+import { objectId } from '../../shared/ids.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { MessageAttachment } from '../../storage/models/message.model.js'
 import { MessageWriter } from './message-writer.js'
@@ -28,9 +29,10 @@ export interface MessagesServiceOptions {
   ConversationMember: ConversationMemberModel
   Message: MessageModel
   conversations: ConversationsService
-  notifier: () => Notifier
-  /** Read on every use: the attachments plugin may be absent. */
-  attachments?: () => AttachmentClaimer | undefined
+  /** How stored messages reach sockets on every instance. */
+  notifier: Notifier
+  /** Checks and claims the uploads a message carries. */
+  attachments: AttachmentClaimer
   /** Reports bookkeeping writes that failed after messages were stored. */
   onError?: (error: unknown) => void
   /** Largest body in UTF-8 bytes (MESSAGE_MAX_BYTES). */
@@ -61,8 +63,8 @@ export class MessagesService {
   private readonly Conversation: ConversationModel
   private readonly Message: MessageModel
   private readonly conversations: ConversationsService
-  private readonly notifier: () => Notifier
-  private readonly attachments: () => AttachmentClaimer | undefined
+  private readonly notifier: Notifier
+  private readonly attachments: AttachmentClaimer
   /** The group-commit writer (its `stats` are exposed for metrics and tests). */
   readonly writer: MessageWriter
   private readonly maxBytes: number
@@ -73,12 +75,11 @@ export class MessagesService {
     this.Message = options.Message
     this.conversations = options.conversations
     this.notifier = options.notifier
-    this.attachments = options.attachments ?? (() => undefined)
+    this.attachments = options.attachments
     this.writer = new MessageWriter({
       Conversation: options.Conversation,
       ConversationMember: options.ConversationMember,
       Message: options.Message,
-      onStored: (doc, exceptSocketId) => { this.deliver(doc, exceptSocketId) },
       onError: options.onError
     })
     this.maxBytes = options.maxBytes
@@ -115,8 +116,7 @@ export class MessagesService {
   async send (senderId: string, input: SendInput, exceptSocketId?: string): Promise<{ message: Message, created: boolean }> {
     await this.consumeRate(senderId)
     const attachmentIds = input.attachmentIds ?? []
-    const claimer = attachmentIds.length > 0 ? this.attachments() : undefined
-    if (attachmentIds.length > 0 && claimer === undefined) throw new AppError('NOT_IMPLEMENTED', 'Attachments are not available')
+    const claimer = attachmentIds.length > 0 ? this.attachments : undefined
     const body = input.body ?? ''
     // A file may go alone; text alone must say something.
     if (attachmentIds.length === 0 || body !== '') this.checkBody(body)
@@ -143,15 +143,15 @@ export class MessagesService {
     }
     const attachments = claimer !== undefined ? await claimer.claim(senderId, conversationId, attachmentIds) : []
     const written = await this.writer.write({
-      conversationId, senderId: new Types.ObjectId(senderId), body, attachments, clientMsgId: input.clientMsgId, replyToId, exceptSocketId
-    })
+      conversationId, senderId: new Types.ObjectId(senderId), body, attachments, clientMsgId: input.clientMsgId, replyToId
+    }, doc => { this.deliver(doc, exceptSocketId) })
     return { message: toMessage(written.message), created: written.created }
   }
 
   /** The writer's delivery of a stored message. */
   private deliver (doc: MessageDoc, exceptSocketId: string | undefined): void {
     const event = doc.attachments.length > 0 ? 're_message_file' : 're_message'
-    this.notifier().toConversation(String(doc.conversationId), event, { message: toMessage(doc) }, { exceptSocketId })
+    this.notifier.toConversation(String(doc.conversationId), event, { message: toMessage(doc) }, { exceptSocketId })
   }
 
   /** A page in ascending seq: the latest by default, older than beforeSeq, or newer than afterSeq. */
@@ -199,7 +199,7 @@ export class MessagesService {
     if (updated === null) throw new AppError('MESSAGE_DELETED', 'The message was deleted')
     await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
     const message = toMessage(updated)
-    this.notifier().toConversation(String(doc.conversationId), 'message_updated', { message }, { exceptSocketId })
+    this.notifier.toConversation(String(doc.conversationId), 'message_updated', { message }, { exceptSocketId })
     return message
   }
 
@@ -218,7 +218,7 @@ export class MessagesService {
     )
     if (updated === null) return { messageId }
     await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
-    this.notifier().toConversation(String(doc.conversationId), 'message_deleted', {
+    this.notifier.toConversation(String(doc.conversationId), 'message_deleted', {
       conversationId: String(doc.conversationId), messageId: String(doc._id), seq: doc.seq
     }, { exceptSocketId })
     return { messageId: String(doc._id) }

@@ -1,20 +1,9 @@
-/** presence_query: the online state of up to 200 users at once. */
-import { Type } from 'typebox'
-import { socketEvent, type SocketEventModule } from '../../realtime/contracts.js'
+/** presence_query: the online state of up to PRESENCE_QUERY_MAX users at once. */
+import type { SocketHandlers } from '../../realtime/contracts.js'
 import type { PresenceService } from './presence.service.js'
 
-/** Most users one presence_query may ask about (the same cap as list pages). */
-export const PRESENCE_QUERY_MAX = 200
-
-export const PresenceQueryPayload = Type.Object({
-  userIds: Type.Array(Type.String({ pattern: '^[0-9a-f]{24}$' }), { maxItems: PRESENCE_QUERY_MAX })
-}, { additionalProperties: false })
-
-export function presenceEvents (presence: PresenceService): SocketEventModule {
+export function presenceEvents (presence: PresenceService): SocketHandlers {
   return {
-    presence_query: socketEvent({
-      schema: PresenceQueryPayload,
-      handle: async (_context, payload) => await presence.query(payload.userIds)
-    })
+    presence_query: async (_context, payload) => await presence.query(payload.userIds)
   }
 }

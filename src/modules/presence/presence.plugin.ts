@@ -5,7 +5,7 @@
  */
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { conversationIdsOf } from '../../realtime/gateway.plugin.js'
+import { conversationIdsOf } from '../../realtime/rooms.js'
 import { LocalPresenceStore, type PresenceStore } from './presence.store.js'
 import { RedisPresenceStore, type RedisPresenceTiming } from './redis-presence.store.js'
 import { PresenceService } from './presence.service.js'
@@ -32,8 +32,7 @@ async function presencePlugin (app: FastifyInstance, options: PresencePluginOpti
     store,
     User: app.models.User,
     notifier: app.realtime.notifier,
-    // The conversations plugin registers after this one: look it up when a transition needs it.
-    conversationIdsOf: async userId => app.hasDecorator('conversations') ? await app.conversations.conversationIdsOf(userId) : []
+    conversationIdsOf: async userId => await app.conversations.conversationIdsOf(userId)
   })
   app.decorate('presence', presence)
   app.users.isOnline = userId => presence.isOnline(userId)
@@ -64,4 +63,4 @@ async function presencePlugin (app: FastifyInstance, options: PresencePluginOpti
   })
 }
 
-export default fp(presencePlugin, { name: 'presence', fastify: '5.x', dependencies: ['cluster', 'realtime', 'users', 'models'] })
+export default fp(presencePlugin, { name: 'presence', fastify: '5.x', dependencies: ['cluster', 'realtime', 'users', 'models', 'conversations'] })

@@ -5,7 +5,7 @@
  * (a crashed instance's users, state re-announced after a Redis outage) are stored and pushed here too, to the
  * rooms of all the user's conversations. Throws AppErrors only.
  */
-import type { RoomNotifier } from '../../realtime/notifier.js'
+import type { Notifier } from '../../realtime/contracts.js'
 import type { PresenceQueryResult } from '../../realtime/events.js'
 import type { UserModel } from '../../storage/models/user.model.js'
 import type { PresenceStore, PresenceTransition } from './presence.store.js'
@@ -13,7 +13,7 @@ import type { PresenceStore, PresenceTransition } from './presence.store.js'
 export interface PresenceServiceOptions {
   store: PresenceStore
   User: UserModel
-  notifier: RoomNotifier
+  notifier: Notifier
   /** The conversations of a user, for transitions with no socket at hand (reaped instances). Default: none. */
   conversationIdsOf?: (userId: string) => Promise<string[]>
 }
@@ -31,7 +31,7 @@ export interface PresenceSocket {
 export class PresenceService {
   private readonly store: PresenceStore
   private readonly User: UserModel
-  private readonly notifier: RoomNotifier
+  private readonly notifier: Notifier
   private readonly conversationIdsOf: (userId: string) => Promise<string[]>
 
   constructor (options: PresenceServiceOptions) {

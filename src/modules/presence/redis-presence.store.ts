@@ -14,6 +14,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Cluster } from '../../cluster/cluster.types.js'
 import { addSocket, removeSocket, type PresenceStore, type PresenceTransition, type PresenceTransitionListener } from './presence.store.js'
 import { presenceCommands, type PresenceCommands } from './redis-presence.scripts.js'
+import { settlesWithin } from '../../shared/with-timeout.js'
 
 export interface RedisPresenceTiming {
   /** An instance whose last heartbeat is older than this is dead and gets reaped. Default 15 000 ms. */
@@ -76,7 +77,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.stops.push(this.cluster.subscribe('presence', payload => { this.heard(payload) }))
     // Answered after the SUBSCRIBE (same connection, in order): the mirror then misses no transition. Bounded, as
     // the subscriber queues while Redis is down.
-    await Promise.race([this.cluster.sub.ping().catch(() => {}), new Promise(resolve => setTimeout(resolve, 1000).unref())])
+    await settlesWithin(this.cluster.sub.ping(), 1000)
     this.stops.push(this.cluster.onReconnect(() => {
       this.reapNotBefore = Date.now() + this.timing.ttlMs
       void this.resync()

@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { TypeBoxValidatorCompiler } from '@fastify/type-provider-typebox'
 import { toOwnUser } from './users.view.js'
 import {
   ChangePasswordBody, DeleteMeBody, OwnUser, PublicUser, SearchQuery, UpdateMeBody, UserIdParams, UserList, errorResponses
@@ -9,7 +8,6 @@ import {
 const usersRoutes: FastifyPluginAsyncTypebox = async app => {
   const { users } = app
   // TypeBox validation: bodies strictly typed (a number is not a string), query strings converted.
-  app.setValidatorCompiler(TypeBoxValidatorCompiler)
   app.addHook('onRequest', app.authenticate)
   const tags = ['users']
   const security = [{ bearer: [] }]

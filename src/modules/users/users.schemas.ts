@@ -1,25 +1,12 @@
 import { Type, type Static } from 'typebox'
+import { IsoDate, ObjectIdString, PageQuery } from '../../shared/schemas.js'
 
-/** The contract's REST error body, for the OpenAPI description of error answers. */
-export const ErrorResponse = Type.Object({
-  statusCode: Type.Integer(),
-  error: Type.String(),
-  code: Type.String(),
-  message: Type.String(),
-  details: Type.Optional(Type.Unknown())
-}, { description: 'Error' })
+export { errorResponses } from '../../shared/schemas.js'
 
-/** `{ 400: ErrorResponse, 401: ErrorResponse, ... }` for a route's `response` schema. */
-export function errorResponses (...statuses: number[]): Record<number, typeof ErrorResponse> {
-  return Object.fromEntries(statuses.map(status => [status, ErrorResponse]))
-}
-
-export const ObjectIdString = Type.String({ pattern: '^[0-9a-fA-F]{24}$', description: '24-hex ObjectId' })
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', description: '3-32 of A-Z a-z 0-9 _ . -; unique regardless of case' })
 export const Email = Type.String({ format: 'email', maxLength: 254, description: 'unique regardless of case' })
 export const Password = Type.String({ minLength: 8, maxLength: 1024 })
 export const PersonName = Type.String({ maxLength: 64 })
-const IsoDate = Type.String({ format: 'date-time' })
 
 export const PublicUser = Type.Object({
   id: Type.String(),
@@ -50,8 +37,7 @@ export const UserIdParams = Type.Object({ id: ObjectIdString })
 
 export const SearchQuery = Type.Object({
   search: Type.Optional(Type.String({ maxLength: 64, description: 'prefix of a username, first or last name (case-insensitive)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-  cursor: Type.Optional(Type.String({ maxLength: 512 }))
+  ...PageQuery
 }, { additionalProperties: false })
 
 export const UpdateMeBody = Type.Object({
