@@ -45,6 +45,8 @@ export function codecDecoder (schema: TSchema): Decoder | null {
 export interface CompiledSchema {
   /** True when the value matches (checked as sent: codecs decode only afterwards). */
   check: (value: unknown) => boolean
+  /** The issues of a value that failed `check` (instancePath, message). */
+  errors: (value: unknown) => Array<{ instancePath: string, message: string }>
   /** The first issues of a value that failed `check`, as `path message`. */
   issues: (value: unknown, max: number) => string[]
   /** The checked value with its codecs applied (in place). */
@@ -56,6 +58,7 @@ export function compileSchema (schema: TSchema): CompiledSchema {
   const decoder = codecDecoder(schema)
   return {
     check: value => validator.Check(value),
+    errors: value => validator.Errors(value),
     issues: (value, max) => validator.Errors(value).slice(0, max).map(issue => `${issue.instancePath} ${issue.message}`),
     decode: decoder ?? (value => value)
   }

@@ -1,8 +1,8 @@
 /**
  * Brute-force limits for password checks (rate-limiter-flexible): every attempt counts against the client's IP,
  * and every failure counts against the account named (known or not, so the limit reveals nothing). A success
- * clears the account's failures. The limiters are in memory per instance; the cluster issue passes a factory
- * for the Redis backend so the counts are shared.
+ * clears the account's failures. In memory by default; with a cluster the auth plugin passes a Redis-backed
+ * factory (cluster/rate-limiters.ts), so the counts are shared by every instance.
  */
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { rateLimited } from '../../shared/errors.js'

@@ -37,7 +37,7 @@ export const ConversationList = Type.Object({
 })
 
 export const CreateConversationBody = Type.Object({
-  type: Type.Literal('direct', { description: 'groups come with the group issue' }),
+  type: Type.Literal('direct', { description: 'group conversations are not built yet (docs/api.md)' }),
   userId: IdString,
   subject: Type.Optional(Type.String({ maxLength: 200 }))
 }, { additionalProperties: false })

@@ -147,7 +147,7 @@ export class ConversationsService {
   /** Direct: hidden from the caller's list until the next message (history stays; it counts as read). */
   async hide (userId: string, conversationId: string): Promise<void> {
     const doc = await this.requireMember(userId, conversationId)
-    if (doc.type !== 'direct') throw badRequest('NOT_SUPPORTED', 'Only direct conversations can be hidden for now')
+    if (doc.type !== 'direct') throw badRequest('NOT_SUPPORTED', 'Only direct conversations can be hidden')
     const uid = new Types.ObjectId(userId)
     await this.Conversation.updateOne({ _id: doc._id }, { $addToSet: { hiddenFor: uid } })
     await this.moveMark(doc, userId, 'read', doc.lastSeq)

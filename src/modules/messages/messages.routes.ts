@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { registerMultipart } from '../attachments/multipart-upload.js'
-import { sendWithFile } from '../attachments/message-upload.js'
+import { sendWithFile } from './message-upload.js'
 import {
   ConversationIdParams, EditMessageBody, Message, MessageIdParams, MessageListQuery, MessagePage, SendMessageBody, errorResponses
 } from './messages.schemas.js'

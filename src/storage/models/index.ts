@@ -1,6 +1,5 @@
 /**
  * Every model, registered on one connection (the storage plugin's own, never mongoose's global one).
- * Later modules add their models here.
  */
 import type { Connection } from 'mongoose'
 import { userModel, type UserModel } from './user.model.js'

@@ -4,21 +4,22 @@
  * byte is stored), then sent as the message's attachment; if the message is not stored, the upload goes too.
  */
 import type { FastifyRequest } from 'fastify'
-import { Type } from 'typebox'
-import { Value } from 'typebox/value'
+import { Type, type Static } from 'typebox'
 import { badRequest } from '../../shared/errors.js'
-import type { AttachmentDoc } from '../../storage/models/attachment.model.js'
-import { ClientMsgId, MessageBody, type Message } from '../messages/messages.schemas.js'
 import { IdString } from '../../shared/schemas.js'
-import type { MessagesService } from '../messages/messages.service.js'
-import type { AttachmentsService } from './attachments.service.js'
-import { readMultipart } from './multipart-upload.js'
+import { compileSchema } from '../../shared/validation.js'
+import type { AttachmentDoc } from '../../storage/models/attachment.model.js'
+import { ClientMsgId, MessageBody, type Message } from './messages.schemas.js'
+import type { MessagesService } from './messages.service.js'
+import type { AttachmentsService } from '../attachments/attachments.service.js'
+import { readMultipart } from '../attachments/multipart-upload.js'
 
 const MessageFields = Type.Object({
   body: Type.Optional(MessageBody),
   clientMsgId: Type.Optional(ClientMsgId),
   replyToId: Type.Optional(IdString)
 })
+const messageFields = compileSchema(MessageFields)
 
 export interface MessageUploadDeps {
   attachments: AttachmentsService
@@ -38,10 +39,13 @@ export async function sendWithFile (
   const id = String(stored._id)
   let result: { message: Message, created: boolean }
   try {
-    const problems = [...Value.Errors(MessageFields, fields)]
-      .map(error => ({ field: `body${error.instancePath.replaceAll('/', '.')}`, message: error.message }))
-    if (problems.length > 0) throw badRequest('VALIDATION_ERROR', 'Invalid message fields', problems)
-    result = await messages.send(userId, { ...fields, conversationId, attachmentIds: [id] })
+    if (!messageFields.check(fields)) {
+      const problems = messageFields.errors(fields)
+        .map(error => ({ field: `body${error.instancePath.replaceAll('/', '.')}`, message: error.message }))
+      throw badRequest('VALIDATION_ERROR', 'Invalid message fields', problems)
+    }
+    const decoded = messageFields.decode(fields) as Static<typeof MessageFields>
+    result = await messages.send(userId, { ...decoded, conversationId, attachmentIds: [id] })
   } catch (error) {
     await attachments.remove(stored._id).catch(() => {})
     throw error
