@@ -11,7 +11,7 @@ async function docsPlugin (app: FastifyInstance): Promise<void> {
       info: {
         title: 'Parley',
         version: '0.1.0',
-        description: 'REST facade of the Parley realtime chat backend. Realtime events (Socket.IO) are described in the README.'
+        description: 'REST facade of the Parley realtime chat backend. Realtime events (Socket.IO) are described in docs/api.md.'
       },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }

@@ -14,25 +14,19 @@ import type { FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
 import type { ConversationRoomsResolver, Notifier, SocketContext, SocketHandler, SocketHandlers } from './contracts.js'
 import type { ClientEventName } from './events.js'
-import { ackError, compileEvent, splitArgs, type EventRunner } from './ack.js'
+import { compileEvent, type EventRunner } from './ack.js'
 import { authenticateHandshake, isRefusal, type SocketAuth } from './socket-auth.js'
-import { authRefreshHandler, deadlineOf, ExpiryTimer } from './socket-session.js'
+import { authRefreshHandler, deadlineOf } from './socket-session.js'
+import { serveConnection, type ConnectionListener, type DisconnectionListener } from './connection.js'
 import { SocketRegistry } from './socket-registry.js'
 import { SocketDrain } from './drain.js'
 import { unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
-import { conversationRoom, userRoom } from './rooms.js'
-import type { ParleyServer, ParleySocket } from './socket-types.js'
+import type { ParleyServer } from './socket-types.js'
 import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
 import { resyncLocalSockets } from '../cluster/resync.js'
 
-export type { ParleyServer, ParleySocket } from './socket-types.js'
-export { DRAIN_TIMEOUT_MS } from './drain.js'
-
-/** Told about every socket after it joined its rooms. Errors are logged, never fatal. */
-export type ConnectionListener = (socket: ParleySocket) => void | Promise<void>
-/** Told about every socket that left, with the rooms it was in. */
-export type DisconnectionListener = (socket: ParleySocket, rooms: string[]) => void | Promise<void>
+export type { ConnectionListener, DisconnectionListener } from './connection.js'
 
 export interface Realtime {
   io: ParleyServer
@@ -82,15 +76,6 @@ function createServer (app: FastifyInstance, options: GatewayOptions): ParleySer
   return io
 }
 
-/** Runs a lifecycle listener; its failure is logged, never the socket's problem. */
-function callListener (app: FastifyInstance, run: () => void | Promise<void>): void {
-  try {
-    Promise.resolve(run()).catch(error => app.log.error({ err: error }, 'realtime lifecycle listener failed'))
-  } catch (error) {
-    app.log.error({ err: error }, 'realtime lifecycle listener failed')
-  }
-}
-
 async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const io = createServer(app, options)
   const registry = new SocketRegistry()
@@ -135,71 +120,8 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     })
   })
 
-  /**
-   * Joins the socket's conversation rooms. Read only once the socket is connected and in its user room, so a
-   * membership added meanwhile (socketsJoin through the user room) is either in the read or reaches the socket.
-   * False when the socket should not be served (resolver failed, or it left meanwhile).
-   */
-  const joinConversationRooms = async (socket: ParleySocket): Promise<boolean> => {
-    try {
-      const conversationIds = resolveRooms !== null ? await resolveRooms(socket.data.userId) : []
-      // A socket that left must not join: the adapter would keep rooms for a dead id.
-      if (!socket.connected) return false
-      socket.data.conversationIds = conversationIds
-      if (conversationIds.length > 0) await socket.join(conversationIds.map(conversationRoom))
-      return true
-    } catch (error) {
-      app.log.error({ err: error, userId: socket.data.userId }, 'socket rooms: resolver failed, disconnecting')
-      socket.disconnect(true)
-      return false
-    }
-  }
-
-  /** Client events wait for the rooms: a handler never runs for a socket that is not yet where it belongs. */
-  const dispatch = (socket: ParleySocket, context: SocketContext, ready: Promise<boolean>): void => {
-    socket.onAny((event: string, ...args: unknown[]) => {
-      void ready.then(ok => {
-        if (!ok || !socket.connected) return
-        const runner = runners.get(event)
-        if (runner !== undefined) return runner(context, args)
-        // Unknown events change nothing; an ack, if sent, is still answered.
-        const { ack } = splitArgs(args)
-        try {
-          ack?.(ackError('UNKNOWN_EVENT', 'No such event'))
-        } catch {}
-      })
-    })
-  }
-
   io.on('connection', socket => {
-    const { userId, sid, role } = socket.data
-    void socket.join(userRoom(userId))
-    const context: SocketContext = { userId, sid, role, socketId: socket.id }
-    const expiry = new ExpiryTimer(() => {
-      // The token ran out without a refresh: tell the client why, then close (server-side: no auto-reconnect).
-      if (!socket.connected) return
-      socket.emit('session_expired', { action: 'session_expired', reason: 'token_expired' })
-      socket.disconnect(true)
-    })
-    expiry.arm(deadlineOf(socket.data.tokenExpiresAt))
-    registry.add({ socket, context, expiry })
-    let rooms: string[] = []
-    socket.on('disconnecting', () => { rooms = [...socket.rooms] })
-    socket.on('disconnect', () => {
-      registry.remove(socket)
-      for (const listener of disconnectionListeners) callListener(app, () => listener(socket, rooms))
-    })
-    // The session may have been revoked between the token check and now.
-    if (app.revocation.isRevoked(sid)) {
-      socket.disconnect(true)
-      return
-    }
-    const ready = joinConversationRooms(socket)
-    dispatch(socket, context, ready)
-    void ready.then(ok => {
-      if (!ok || !socket.connected) return
-      for (const listener of connectionListeners) callListener(app, () => listener(socket))
-    })
+    serveConnection(socket, { app, registry, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners })
   })
 
   const stopListening = app.revocation.onRevoked(revocation => {
