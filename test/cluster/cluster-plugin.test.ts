@@ -5,7 +5,9 @@ import readinessPlugin from '../../src/plugins/readiness.plugin.js'
 import { testConfig, buildTestApp } from '../helpers/build-app.js'
 import { freePort } from '../helpers/redis-server.js'
 import { parseRevocation } from '../../src/cluster/revocation-relay.js'
-import { startCluster, waitFor } from './cluster-helpers.js'
+import { startCluster } from '../helpers/cluster.js'
+import { signUp } from '../helpers/users.js'
+import { waitFor } from '../helpers/wait.js'
 
 t.test('without REDIS_URL app.cluster is null and /ready checks MongoDB only', async t => {
   const app = await buildTestApp(t)
@@ -93,7 +95,7 @@ t.test('revocation payloads are validated', async t => {
 t.test('an instance closes cleanly while Redis is down', async t => {
   const cluster = await startCluster(t, { instances: 1 })
   const [A] = cluster.instances
-  const user = await cluster.registerUser('hank', A)
+  const user = await signUp(A.app, 'hank')
   await cluster.connect(A, user.accessToken)
   await cluster.redis.stop()
   await waitFor(() => A.app.cluster?.isUp() === false, 5000, 'the outage')

@@ -1,14 +1,20 @@
 import t from 'tap'
-import { arrives, emitAck, nextEvent, openDirect, startCluster, waitFor } from './cluster-helpers.js'
+import { startCluster } from '../helpers/cluster.js'
+import { openDirect } from '../helpers/conversations.js'
+import { arrives, disconnected, emitAck, nextEvent } from '../helpers/realtime.js'
+import { api } from '../helpers/rest.js'
+import { sidOf } from '../helpers/tokens.js'
+import { newSession, signUp } from '../helpers/users.js'
+import { waitFor } from '../helpers/wait.js'
 
 // Three instances, one Redis, one database: what a user does on one instance reaches the other party on another.
 t.test('messages, receipts, typing and new conversations cross instances', async t => {
   const cluster = await startCluster(t, { instances: 3, env: { RATE_LIMIT_MESSAGES: '0' } })
   const [A, B, C] = cluster.instances
-  const alice = await cluster.registerUser('alice', A)
-  const bob = await cluster.registerUser('bob', B)
-  const aliceOnC = await cluster.login(alice, C)
-  const bobOnC = await cluster.login(bob, C)
+  const alice = await signUp(A.app, 'alice')
+  const bob = await signUp(B.app, 'bob')
+  const aliceOnC = await newSession(C.app, alice)
+  const bobOnC = await newSession(C.app, bob)
 
   const aliceA = await cluster.connect(A, alice.accessToken)
   const aliceC = await cluster.connect(C, aliceOnC.accessToken)
@@ -18,7 +24,7 @@ t.test('messages, receipts, typing and new conversations cross instances', async
   // A new direct conversation created on A: socketsJoin puts bob's sockets on B and C into its room.
   const createdOnB = nextEvent(bobB, 'conversation_updated')
   const createdOnC = nextEvent(bobC, 'conversation_updated')
-  const conversationId = await openDirect(cluster, A, alice, bob.id)
+  const conversationId = await openDirect(A.app, alice, bob)
   // The creator's socket on A is in the room as soon as the call returns (not after a round trip through Redis).
   t.ok(A.app.realtime.io.of('/').adapter.rooms.get(`conversation:${conversationId}`)?.has(aliceA.id ?? ''), 'local join at once')
   t.equal((await createdOnB).conversation.id, conversationId, 'conversation_updated reached B')
@@ -43,7 +49,7 @@ t.test('messages, receipts, typing and new conversations cross instances', async
   // A message sent through REST on C reaches the sockets on A and B.
   const restOnA = nextEvent(aliceA, 're_message')
   const restOnB = nextEvent(bobB, 're_message')
-  const posted = await cluster.api(C, bobOnC.accessToken, 'POST', `/api/conversations/${conversationId}/messages`, { body: 'from REST on C' })
+  const posted = await api(C.app, bobOnC)('POST', `/api/conversations/${conversationId}/messages`, { body: 'from REST on C' })
   t.equal(posted.statusCode, 201)
   t.equal((await restOnA).message.seq, 2)
   t.equal((await restOnB).message.seq, 2)
@@ -73,18 +79,18 @@ t.test('logout on A disconnects the session\'s socket on B at once (no polling)'
   // Revocation polling is off in startCluster: only the Redis relay can do this.
   const cluster = await startCluster(t, { instances: 2 })
   const [A, B] = cluster.instances
-  const carol = await cluster.registerUser('carol', A)
-  const other = await cluster.login(carol, A)
+  const carol = await signUp(A.app, 'carol')
+  const other = await newSession(A.app, carol)
   const socketB = await cluster.connect(B, carol.accessToken)
   const otherB = await cluster.connect(B, other.accessToken)
-  const disconnected = new Promise<string>(resolve => { socketB.once('disconnect', reason => { resolve(reason) }) })
+  const gone = disconnected(socketB)
   const started = Date.now()
-  const res = await cluster.api(A, carol.accessToken, 'POST', '/api/auth/logout', { refreshToken: carol.refreshToken })
+  const res = await api(A.app, carol)('POST', '/api/auth/logout', { refreshToken: carol.refreshToken })
   t.equal(res.statusCode, 204)
-  t.equal(await disconnected, 'io server disconnect')
+  t.equal(await gone, 'io server disconnect')
   t.ok(Date.now() - started < 1000, `within 1 s (${Date.now() - started} ms)`)
-  t.ok(B.app.revocation.isRevoked(JSON.parse(Buffer.from(carol.accessToken.split('.')[1], 'base64url').toString()).sid), 'B refuses the token')
-  const rest = await cluster.api(B, carol.accessToken, 'GET', '/api/users/me')
+  t.ok(B.app.revocation.isRevoked(sidOf(carol.accessToken)), 'B refuses the token')
+  const rest = await api(B.app, carol)('GET', '/api/users/me')
   t.equal(rest.statusCode, 401, 'REST on B refuses the revoked token')
   t.equal(otherB.connected, true, 'the user\'s other session stays')
 })
@@ -92,12 +98,12 @@ t.test('logout on A disconnects the session\'s socket on B at once (no polling)'
 t.test('the message rate limit is shared by the instances', async t => {
   const cluster = await startCluster(t, { instances: 2, env: { RATE_LIMIT_MESSAGES: '5' } })
   const [A, B] = cluster.instances
-  const dave = await cluster.registerUser('dave', A)
-  const erin = await cluster.registerUser('erin', B)
-  const conversationId = await openDirect(cluster, A, dave, erin.id)
+  const dave = await signUp(A.app, 'dave')
+  const erin = await signUp(B.app, 'erin')
+  const conversationId = await openDirect(A.app, dave, erin)
   const codes: number[] = []
   for (const instance of [A, A, A, B, B, B]) {
-    const res = await cluster.api(instance, dave.accessToken, 'POST', `/api/conversations/${conversationId}/messages`, { body: 'x' })
+    const res = await api(instance.app, dave)('POST', `/api/conversations/${conversationId}/messages`, { body: 'x' })
     codes.push(res.statusCode)
     if (res.statusCode === 429) {
       t.equal(res.json().code, 'RATE_LIMITED')
@@ -110,7 +116,7 @@ t.test('the message rate limit is shared by the instances', async t => {
   const ack = await emitAck(socket, 'chat_message', { conversationId, body: 'y' })
   t.match(ack, { ok: false, error: { code: 'RATE_LIMITED' } })
   // Another user has their own budget.
-  const res = await cluster.api(A, erin.accessToken, 'POST', `/api/conversations/${conversationId}/messages`, { body: 'z' })
+  const res = await api(A.app, erin)('POST', `/api/conversations/${conversationId}/messages`, { body: 'z' })
   t.equal(res.statusCode, 201)
 })
 
@@ -128,11 +134,11 @@ t.test('the login limit per IP is shared by the instances', async t => {
 t.test('deleting an account on A disconnects every socket of it on B; disconnectSockets reaches other instances', async t => {
   const cluster = await startCluster(t, { instances: 2 })
   const [A, B] = cluster.instances
-  const frank = await cluster.registerUser('frank', A)
-  const second = await cluster.login(frank, B)
+  const frank = await signUp(A.app, 'frank')
+  const second = await newSession(B.app, frank)
   const onB = [await cluster.connect(B, frank.accessToken), await cluster.connect(B, second.accessToken)]
-  const gone = onB.map(async socket => await new Promise<string>(resolve => { socket.once('disconnect', reason => { resolve(reason) }) }))
-  const res = await cluster.api(A, frank.accessToken, 'DELETE', '/api/users/me', { password: frank.password })
+  const gone = onB.map(async socket => await disconnected(socket))
+  const res = await api(A.app, frank)('DELETE', '/api/users/me', { password: frank.password })
   t.equal(res.statusCode, 204)
   t.same(await Promise.all(gone), ['io server disconnect', 'io server disconnect'], 'both sessions\' sockets on B')
   try {
@@ -143,10 +149,10 @@ t.test('deleting an account on A disconnects every socket of it on B; disconnect
   }
 
   // Any instance can disconnect a user's sockets wherever they are.
-  const gina = await cluster.registerUser('gina', A)
+  const gina = await signUp(A.app, 'gina')
   const ginaB = await cluster.connect(B, gina.accessToken)
   const ginaA = await cluster.connect(A, gina.accessToken)
-  const closedB = new Promise<string>(resolve => { ginaB.once('disconnect', reason => { resolve(reason) }) })
+  const closedB = disconnected(ginaB)
   A.app.realtime.io.in(`user:${gina.id}`).disconnectSockets(true)
   t.equal(await closedB, 'io server disconnect')
   await waitFor(() => !ginaA.connected, 2000, 'the local socket too')

@@ -2,107 +2,58 @@
 // store served by scripts/db.ts (npm run db). Clients on different instances, kill -9 of an instance with catch-up
 // through sync on another one, a Redis restart mid-test, and SIGTERM's drain.
 import t from 'tap'
-import { io as connectClient, type Socket } from 'socket.io-client'
-import { startDbProcess, startParleyProcess, type ParleyProcess } from '../helpers/processes.js'
+import { startDbProcess, startParleyProcess } from '../helpers/processes.js'
+import { arrives, disconnected, emitAck, nextEvent, socketConnector } from '../helpers/realtime.js'
 import { startTestRedis } from '../helpers/redis-server.js'
+import { api } from '../helpers/rest.js'
+import { newSession, signUp } from '../helpers/users.js'
 
-type Ack = { ok: boolean, data?: any, error?: { code: string } }
-interface User { id: string, accessToken: string, refreshToken: string }
-
-const password = 'correct horse battery'
-
-async function rest (instance: ParleyProcess, method: string, path: string, token?: string, body?: object): Promise<{ status: number, json: any }> {
-  const headers: Record<string, string> = {}
-  if (token !== undefined) headers.authorization = `Bearer ${token}`
-  if (body !== undefined) headers['content-type'] = 'application/json'
-  const res = await fetch(`${instance.url}${path}`, { method, headers, body: body !== undefined ? JSON.stringify(body) : undefined })
-  const text = await res.text()
-  return { status: res.status, json: text === '' ? null : JSON.parse(text) }
-}
-
-async function signUp (instance: ParleyProcess, username: string): Promise<User> {
-  const registered = await rest(instance, 'POST', '/api/auth/register', undefined, { username, email: `${username}@example.com`, password })
-  if (registered.status !== 201) throw new Error(`register: ${registered.status} ${JSON.stringify(registered.json)}`)
-  return { id: registered.json.user.id, ...await login(instance, username) }
-}
-
-async function login (instance: ParleyProcess, username: string): Promise<{ accessToken: string, refreshToken: string }> {
-  const res = await rest(instance, 'POST', '/api/auth/login', undefined, { login: username, password })
-  if (res.status !== 200) throw new Error(`login: ${res.status}`)
-  return { accessToken: res.json.accessToken, refreshToken: res.json.refreshToken }
-}
-
-const sockets = new Set<Socket>()
-async function connect (instance: ParleyProcess, token: string): Promise<Socket> {
-  const socket = connectClient(instance.url, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true })
-  sockets.add(socket)
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => { resolve() })
-    socket.once('connect_error', reject)
-  })
-  return socket
-}
-
-async function emit (socket: Socket, event: string, payload: object): Promise<Ack> {
-  return await socket.timeout(10_000).emitWithAck(event, payload)
-}
-
-/** The next `event` on `socket` that satisfies `match`, within `ms`. */
-async function next<T = any> (socket: Socket, event: string, match: (payload: T) => boolean = () => true, ms = 10_000): Promise<T> {
-  return await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { socket.off(event, on); reject(new Error(`no ${event} within ${ms} ms`)) }, ms)
-    const on = (payload: T): void => {
-      if (!match(payload)) return
-      clearTimeout(timer)
-      socket.off(event, on)
-      resolve(payload)
-    }
-    socket.on(event, on)
-  })
-}
+/** Real processes under a loaded machine: longer waits than in-process tests. */
+const WAIT_MS = 10_000
 
 t.test('three processes, one Redis, one store', async t => {
-  t.teardown(() => { for (const socket of sockets) socket.disconnect() })
+  const connect = socketConnector(t)
   const redis = await startTestRedis(t)
   const db = await startDbProcess(t)
   const env = { MONGODB_URL: db.url, REDIS_URL: redis.url, JWT_SECRET: 'cluster-test-secret-that-is-long-enough-0123', RATE_LIMIT_MESSAGES: '0' }
   const [a, b, c] = await Promise.all([startParleyProcess(t, env), startParleyProcess(t, env), startParleyProcess(t, env)])
 
-  const alice = await signUp(a, `alice${process.pid}`)
-  const bob = await signUp(b, `bob${process.pid}`)
-  const aliceOnC = await login(c, `alice${process.pid}`)
-  const opened = await rest(a, 'POST', '/api/conversations', alice.accessToken, { type: 'direct', userId: bob.id })
-  t.equal(opened.status, 201)
-  const conversationId: string = opened.json.id
+  const alice = await signUp(a, 'alice')
+  const bob = await signUp(b, 'bob')
+  const aliceOnC = await newSession(c, alice)
+  const opened = await api(a, alice)('POST', '/api/conversations', { type: 'direct', userId: bob.id })
+  t.equal(opened.statusCode, 201)
+  const conversationId: string = opened.json().id
 
-  const alicePhone = await connect(a, alice.accessToken)
-  const aliceLaptop = await connect(c, aliceOnC.accessToken)
-  let bobSocket = await connect(b, bob.accessToken)
+  const alicePhone = await connect(a.url, alice.accessToken)
+  const aliceLaptop = await connect(c.url, aliceOnC.accessToken)
+  let bobSocket = await connect(b.url, bob.accessToken)
 
   await t.test('a message from A reaches B and the sender\'s other device on C', async t => {
-    const toBob = next(bobSocket, 're_message')
-    const toLaptop = next(aliceLaptop, 're_message')
-    const ack = await emit(alicePhone, 'chat_message', { conversationId, body: 'hello across', clientMsgId: 'p1' })
+    const toBob = nextEvent(bobSocket, 're_message', WAIT_MS)
+    const toLaptop = nextEvent(aliceLaptop, 're_message', WAIT_MS)
+    const ack = await emitAck(alicePhone, 'chat_message', { conversationId, body: 'hello across', clientMsgId: 'p1' }, WAIT_MS)
     t.ok(ack.ok)
+    if (!ack.ok) return
     t.equal((await toBob).message.id, ack.data.id)
     t.equal((await toLaptop).message.seq, 1)
   })
 
   await t.test('receipts, typing and presence cross instances', async t => {
-    const receipt = next(alicePhone, 'receipt')
-    t.ok((await emit(bobSocket, 'read', { conversationId, seq: 1 })).ok)
+    const receipt = nextEvent(alicePhone, 'receipt', WAIT_MS)
+    t.ok((await emitAck(bobSocket, 'read', { conversationId, seq: 1 }, WAIT_MS)).ok)
     t.match(await receipt, { userId: bob.id, kind: 'read', seq: 1 })
-    const typing = next(aliceLaptop, 'typing')
-    t.ok((await emit(bobSocket, 'typing', { conversationId, isTyping: true })).ok)
+    const typing = nextEvent(aliceLaptop, 'typing', WAIT_MS)
+    t.ok((await emitAck(bobSocket, 'typing', { conversationId, isTyping: true }, WAIT_MS)).ok)
     t.match(await typing, { userId: bob.id, isTyping: true })
-    const presence = await emit(bobSocket, 'presence_query', { userIds: [alice.id] })
-    t.equal(presence.data[alice.id].online, true, 'alice is online (on A and C) as seen from B')
+    const presence = await emitAck(bobSocket, 'presence_query', { userIds: [alice.id] }, WAIT_MS)
+    t.equal(presence.ok && presence.data[alice.id].online, true, 'alice is online (on A and C) as seen from B')
   })
 
   await t.test('logout on A disconnects that session\'s socket on C', async t => {
-    const laptopGone = new Promise(resolve => aliceLaptop.once('disconnect', resolve))
-    t.equal((await rest(a, 'POST', '/api/auth/logout', aliceOnC.accessToken, { refreshToken: aliceOnC.refreshToken })).status, 204)
-    await Promise.race([laptopGone, new Promise((_resolve, reject) => setTimeout(() => { reject(new Error('not disconnected')) }, 10_000))])
+    const laptopGone = disconnected(aliceLaptop, WAIT_MS)
+    t.equal((await api(a, aliceOnC)('POST', '/api/auth/logout', { refreshToken: aliceOnC.refreshToken })).statusCode, 204)
+    await laptopGone
     t.ok(alicePhone.connected, 'the other session stays')
   })
 
@@ -110,42 +61,44 @@ t.test('three processes, one Redis, one store', async t => {
     await b.kill()
     const sent: number[] = []
     for (let i = 0; i < 5; i++) {
-      const ack = await emit(alicePhone, 'chat_message', { conversationId, body: `while bob was away ${i}`, clientMsgId: `away${i}` })
+      const ack = await emitAck(alicePhone, 'chat_message', { conversationId, body: `while bob was away ${i}`, clientMsgId: `away${i}` }, WAIT_MS)
       t.ok(ack.ok)
-      sent.push(ack.data.seq)
+      if (ack.ok) sent.push(ack.data.seq)
     }
-    bobSocket = await connect(c, bob.accessToken)
-    const synced = await emit(bobSocket, 'sync', { cursors: [{ conversationId, afterSeq: 1 }] })
+    bobSocket = await connect(c.url, bob.accessToken)
+    const synced = await emitAck(bobSocket, 'sync', { cursors: [{ conversationId, afterSeq: 1 }] }, WAIT_MS)
     t.ok(synced.ok)
-    const got = synced.data.conversations.find((entry: { conversationId: string }) => entry.conversationId === conversationId)
-    t.same(got.messages.map((m: { seq: number }) => m.seq), sent, 'exactly the missed seqs, in order')
-    t.equal(new Set(got.messages.map((m: { id: string }) => m.id)).size, 5, 'no duplicates')
+    if (!synced.ok) return
+    const got = synced.data.conversations.find(entry => entry.conversationId === conversationId)
+    t.same(got?.messages.map(m => m.seq), sent, 'exactly the missed seqs, in order')
+    t.equal(new Set(got?.messages.map(m => m.id)).size, 5, 'no duplicates')
   })
 
   await t.test('Redis restart: stored meanwhile, delivery resumes after', async t => {
     await redis.stop()
-    const during = await emit(alicePhone, 'chat_message', { conversationId, body: 'during the outage', clientMsgId: 'outage1' })
+    const during = await emitAck(alicePhone, 'chat_message', { conversationId, body: 'during the outage', clientMsgId: 'outage1' }, WAIT_MS)
     t.ok(during.ok, 'sending still works: stored')
-    t.equal((await rest(a, 'GET', `/api/conversations/${conversationId}/messages?afterSeq=${during.data.seq - 1}`, alice.accessToken)).status, 200, 'REST still serves')
+    if (!during.ok) return
+    t.equal((await api(a, alice)('GET', `/api/conversations/${conversationId}/messages?afterSeq=${during.data.seq - 1}`)).statusCode, 200, 'REST still serves')
     await redis.start()
     // Until the instances have reconnected, a message may still travel nowhere: retry the probe until one arrives.
     let delivered = false
     for (let attempt = 0; attempt < 20 && !delivered; attempt++) {
-      const arrival = next(bobSocket, 're_message', () => true, 1500).then(() => true, () => false)
-      await emit(alicePhone, 'chat_message', { conversationId, body: `after the outage ${attempt}` })
+      const arrival = arrives(bobSocket, 're_message', 1500)
+      await emitAck(alicePhone, 'chat_message', { conversationId, body: `after the outage ${attempt}` }, WAIT_MS)
       delivered = await arrival
     }
     t.ok(delivered, 'cross-instance delivery resumed')
-    const synced = await emit(bobSocket, 'sync', { cursors: [{ conversationId, afterSeq: during.data.seq - 1 }] })
-    t.equal(synced.data.conversations[0].messages[0].id, during.data.id, 'the outage message comes through sync')
+    const synced = await emitAck(bobSocket, 'sync', { cursors: [{ conversationId, afterSeq: during.data.seq - 1 }] }, WAIT_MS)
+    t.equal(synced.ok && synced.data.conversations[0].messages[0].id, during.data.id, 'the outage message comes through sync')
   })
 
   await t.test('SIGTERM drains A and exits 0; its client can reconnect elsewhere', async t => {
-    const closed = new Promise<string>(resolve => alicePhone.once('disconnect', reason => { resolve(reason) }))
+    const closed = disconnected(alicePhone, 30_000)
     t.equal(await a.stop(), 0)
     const reason = await closed
     t.not(reason, 'io server disconnect', `a reconnectable close (${reason})`)
-    const again = await connect(c, alice.accessToken)
+    const again = await connect(c.url, alice.accessToken)
     t.ok(again.connected)
   })
 })

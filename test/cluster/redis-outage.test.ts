@@ -1,6 +1,11 @@
 import { Writable } from 'node:stream'
 import t from 'tap'
-import { arrives, emitAck, nextEvent, openDirect, startCluster, waitFor } from './cluster-helpers.js'
+import { startCluster } from '../helpers/cluster.js'
+import { openDirect } from '../helpers/conversations.js'
+import { arrives, emitAck, nextEvent } from '../helpers/realtime.js'
+import { api } from '../helpers/rest.js'
+import { newSession, signUp } from '../helpers/users.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** Collects the instances' JSON log lines. */
 function logSink (): { stream: Writable, lines: Array<{ level: number, msg: string }> } {
@@ -22,11 +27,11 @@ t.test('a Redis outage: REST and local sockets keep working, then resync and cro
     build: { revocationPollMs: 0, cluster: { maxRetryDelayMs: 200 }, logger: { level: 'info', stream: logs.stream } }
   })
   const [A, B] = cluster.instances
-  const alice = await cluster.registerUser('alice', A)
-  const bob = await cluster.registerUser('bob', B)
-  const carol = await cluster.registerUser('carol', B)
-  const bobOnA = await cluster.login(bob, A)
-  const conversationId = await openDirect(cluster, A, alice, bob.id)
+  const alice = await signUp(A.app, 'alice')
+  const bob = await signUp(B.app, 'bob')
+  const carol = await signUp(B.app, 'carol')
+  const bobOnA = await newSession(A.app, bob)
+  const conversationId = await openDirect(A.app, alice, bob)
 
   const aliceA = await cluster.connect(A, alice.accessToken)
   const bobA = await cluster.connect(A, bobOnA.accessToken)
@@ -46,11 +51,11 @@ t.test('a Redis outage: REST and local sockets keep working, then resync and cro
     t.match(ready.json().checks.redis, /^redis: /, 'and names redis')
   }
   // REST: login (the login limiter falls back to memory), send, history, on both instances.
-  const second = await cluster.login(alice, B)
+  const second = await newSession(B.app, alice)
   t.ok(second.accessToken, 'login works on B')
-  const sentOnB = await cluster.api(B, second.accessToken, 'POST', `/api/conversations/${conversationId}/messages`, { body: 'during, REST on B' })
+  const sentOnB = await api(B.app, second)('POST', `/api/conversations/${conversationId}/messages`, { body: 'during, REST on B' })
   t.equal(sentOnB.statusCode, 201, 'a REST send is stored')
-  const history = await cluster.api(A, bob.accessToken, 'GET', `/api/conversations/${conversationId}/messages`)
+  const history = await api(A.app, bob)('GET', `/api/conversations/${conversationId}/messages`)
   t.equal(history.statusCode, 200)
   t.same(history.json().items.map((m: { body: string }) => m.body), ['before', 'during, REST on B'], 'history on A has it')
 
@@ -67,7 +72,7 @@ t.test('a Redis outage: REST and local sockets keep working, then resync and cro
   await A.app.realtime.io.fetchSockets().then(() => t.fail('fetchSockets answered without Redis'), () => {})
   t.ok(Date.now() - started < 3000, 'fetchSockets gave up quickly')
   // A conversation created during the outage: carol's socket on B cannot be told.
-  const withCarol = await openDirect(cluster, A, alice, carol.id)
+  const withCarol = await openDirect(A.app, alice, carol)
   // ...but the creator's own socket on A joined its room at once, without Redis.
   const local = await A.app.realtime.io.local.in(`conversation:${withCarol}`).fetchSockets()
   t.same(local.map(s => s.id), [aliceA.id], 'joins apply to local sockets during the outage')

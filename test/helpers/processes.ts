@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { TeardownHost } from './build-app.js'
+import { FAST_ARGON2, type TeardownHost } from './build-app.js'
 import { freePort } from './redis-server.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -86,7 +86,7 @@ export async function startParleyProcess (t: TeardownHost, env: NodeJS.ProcessEn
   const port = await freePort()
   const proc = launch(t, 'src/server.ts', {
     NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
-    ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1',
+    ...FAST_ARGON2,
     ...env
   })
   const url = `http://127.0.0.1:${port}`

@@ -1,83 +1,49 @@
 /**
- * Realtime test kit: a listening app (port 0, cheap argon2) and real socket.io-client sockets, all closed in the
- * test's teardown. `emitAck` and `nextEvent` turn the callback API into promises.
+ * Realtime test kit: real socket.io-client sockets typed by the maps a client app imports (`parley/events`), all
+ * disconnected in the test's teardown, and promise forms of the callback API (emitAck, nextEvent, ...).
+ * `startRealtimeApp` adds a listening app (port 0, cheap argon2) to connect them to.
  */
 import type { FastifyInstance } from 'fastify'
-import { io as connectClient, type Socket as ClientSocket, type ManagerOptions, type SocketOptions } from 'socket.io-client'
-import type { Ack, ClientToServerEvents, ServerToClientEvents } from '../../src/realtime/events.js'
-import { buildTestApp, type TeardownHost } from './build-app.js'
+import { io as connectClient, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client'
+import type { Ack, ClientToServerEvents, ServerToClientEvents } from 'parley/events'
+import { buildAuthApp, listen, type TeardownHost } from './build-app.js'
 
-export type { ClientSocket }
-export type ParleyClient = ClientSocket<ServerToClientEvents, ClientToServerEvents>
+/** A client socket as a client app has it: emits and listeners checked against the event maps. */
+export type ParleyClient = Socket<ServerToClientEvents, ClientToServerEvents>
 
-/** argon2 parameters that make registering and logging in cheap (tests need speed, not hash strength). */
-export const FAST_ARGON2 = { ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1' }
+declare const outsideTheMaps: unique symbol
+/** The same socket outside the typed maps (see `untyped`). */
+export type UntypedSocket = Socket & { readonly [outsideTheMaps]: true }
 
-export interface RegisteredUser {
-  user: { id: string, username: string, email: string, [key: string]: unknown }
-  password: string
-  accessToken: string
-  refreshToken: string
-}
+/**
+ * The socket, untyped: for a test that sends malformed payloads or unknown events on purpose, or listens to events
+ * the maps do not name. Say why where you use it.
+ */
+export const untyped = (socket: ParleyClient): UntypedSocket => socket as unknown as UntypedSocket
+
+type ClientEvent = keyof ClientToServerEvents
+type ServerEvent = keyof ServerToClientEvents
+export type PayloadOf<E extends ClientEvent> = Parameters<ClientToServerEvents[E]>[0]
+export type AckOf<E extends ClientEvent> = Parameters<Parameters<ClientToServerEvents[E]>[1]>[0]
+export type DataOf<E extends ClientEvent> = Extract<AckOf<E>, { ok: true }>['data']
+export type EventOf<E extends ServerEvent> = Parameters<ServerToClientEvents[E]>[0]
 
 export type ConnectOptions = Partial<ManagerOptions & SocketOptions> & {
   /** Put the token in `?token=` instead of `auth.token`. Default false. */
   tokenInQuery?: boolean
 }
 
-export interface RealtimeKit {
-  app: FastifyInstance
-  /** `http://127.0.0.1:<port>` */
-  url: string
-  /** Registers and logs in a fresh user (a new session each call). */
-  registerUser: (name?: string) => Promise<RegisteredUser>
-  /** Logs in again as an existing user: a second session (another device). */
-  login: (login: string, password: string) => Promise<{ accessToken: string, refreshToken: string }>
-  /**
-   * A connected socket (rejects with the connect_error); disconnected in teardown. Untyped so tests can send
-   * anything (garbage included); cast to ParleyClient for the typed maps.
-   */
-  connect: (accessToken: string | null, options?: ConnectOptions) => Promise<ClientSocket>
-  /** Emits with an ack callback and resolves with the ack (rejects after timeoutMs, default 5000). */
-  emitAck: <T = unknown>(socket: ClientSocket, event: string, ...payload: unknown[]) => Promise<Ack<T>>
-  /** The next payload of `event` on the socket (rejects after timeoutMs, default 5000). */
-  nextEvent: <T = any>(socket: ClientSocket, event: string, timeoutMs?: number) => Promise<T>
-}
+/** Connects a socket to `url` with the token (null: none); rejects with the connect_error. */
+export type Connect = (url: string, accessToken: string | null, options?: ConnectOptions) => Promise<ParleyClient>
 
-let counter = 0
-
-export async function startRealtimeApp (t: TeardownHost, environment: NodeJS.ProcessEnv = {}): Promise<RealtimeKit> {
-  const sockets = new Set<ClientSocket>()
-  // Whichever teardown runs first, closing is safe: the app's preClose disconnects sockets, and a client
-  // disconnect after that is a no-op.
+/** A `Connect` whose sockets are all disconnected in the test's teardown. */
+export function socketConnector (t: TeardownHost): Connect {
+  const sockets = new Set<ParleyClient>()
+  // Safe in either order with closing the servers: a client disconnect after the server closed is a no-op.
   t.teardown(() => { for (const socket of sockets) socket.disconnect() })
-  const app = await buildTestApp(t, { ...FAST_ARGON2, ...environment })
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
-  const url = `http://127.0.0.1:${address.port}`
-
-  const login = async (loginName: string, password: string): Promise<{ accessToken: string, refreshToken: string }> => {
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: loginName, password } })
-    if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`)
-    const body = res.json()
-    return { accessToken: body.accessToken, refreshToken: body.refreshToken }
-  }
-
-  const registerUser = async (name?: string): Promise<RegisteredUser> => {
-    const n = ++counter
-    const username = `${name ?? 'user'}${n}_${process.pid}`.slice(0, 32)
-    const password = 'correct horse battery'
-    const res = await app.inject({
-      method: 'POST', url: '/api/auth/register', payload: { username, email: `${username}@example.com`, password }
-    })
-    if (res.statusCode !== 201) throw new Error(`register failed: ${res.statusCode} ${res.body}`)
-    return { user: res.json().user, password, ...await login(username, password) }
-  }
-
-  const connect = async (accessToken: string | null, options: ConnectOptions = {}): Promise<ClientSocket> => {
+  return async (url, accessToken, options = {}) => {
     const { tokenInQuery = false, ...rest } = options
-    const socket: ClientSocket = connectClient(url, {
+    const socket: ParleyClient = connectClient(url, {
       path: '/socket.io',
       transports: ['websocket'],
       reconnection: false,
@@ -94,23 +60,77 @@ export async function startRealtimeApp (t: TeardownHost, environment: NodeJS.Pro
     })
     return socket
   }
-
-  return { app, url, registerUser, login, connect, emitAck, nextEvent }
 }
 
-/** An emit whose ack comes back as a promise (rejects after 5 s without one). */
-export async function emitAck<T = any> (socket: ClientSocket, event: string, ...payload: unknown[]): Promise<Ack<T>> {
-  return await socket.timeout(5000).emitWithAck(event, ...payload) as Ack<T>
+export interface RealtimeKit {
+  app: FastifyInstance
+  /** `http://127.0.0.1:<port>` */
+  url: string
+  /** A connected socket on the app (rejects with the connect_error); disconnected in teardown. */
+  connect: (accessToken: string | null, options?: ConnectOptions) => Promise<ParleyClient>
+}
+
+export async function startRealtimeApp (t: TeardownHost, environment: NodeJS.ProcessEnv = {}): Promise<RealtimeKit> {
+  const connect = socketConnector(t)
+  const app = await buildAuthApp(t, environment)
+  const url = await listen(app)
+  return { app, url, connect: async (accessToken, options) => await connect(url, accessToken, options) }
+}
+
+/** An emit whose ack comes back as a promise (rejects after timeoutMs, default 5000, without one). */
+export async function emitAck<E extends ClientEvent> (socket: ParleyClient, event: E, payload: PayloadOf<E>, timeoutMs = 5000): Promise<AckOf<E>> {
+  return await withAck(untyped(socket), timeoutMs, event, [payload]) as AckOf<E>
+}
+
+/** emitAck outside the typed maps: any event name, any payloads (none, several, garbage). */
+export async function emitRaw (socket: UntypedSocket, event: string, ...payload: unknown[]): Promise<Ack<any>> {
+  return await withAck(socket, 5000, event, payload)
+}
+
+async function withAck (socket: UntypedSocket, timeoutMs: number, event: string, payload: unknown[]): Promise<Ack<any>> {
+  return await socket.timeout(timeoutMs).emitWithAck(event, ...payload) as Ack<any>
+}
+
+/** The ack's data; rejects with the ack's code and message when it is an error. */
+export async function emitOk<E extends ClientEvent> (socket: ParleyClient, event: E, payload: PayloadOf<E>, timeoutMs = 5000): Promise<DataOf<E>> {
+  const ack = await emitAck(socket, event, payload, timeoutMs) as Ack<DataOf<E>>
+  if (!ack.ok) throw new Error(`${event} failed: ${ack.error.code} ${ack.error.message}`)
+  return ack.data
 }
 
 /** The next payload of `event` on the socket; rejects after timeoutMs (default 5000). */
-export async function nextEvent<T = any> (socket: ClientSocket, event: string, timeoutMs = 5000): Promise<T> {
-  return await new Promise<T>((resolve, reject) => {
+export async function nextEvent<E extends ServerEvent> (socket: ParleyClient, event: E, timeoutMs?: number): Promise<EventOf<E>>
+export async function nextEvent<T = any> (socket: UntypedSocket, event: string, timeoutMs?: number): Promise<T>
+export async function nextEvent (socket: ParleyClient | UntypedSocket, event: string, timeoutMs = 5000): Promise<unknown> {
+  const raw = socket as Socket
+  return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      socket.off(event, onEvent)
+      raw.off(event, onEvent)
       reject(new Error(`no ${event} within ${timeoutMs} ms`))
     }, timeoutMs)
-    const onEvent = (payload: T): void => { clearTimeout(timer); resolve(payload) }
-    socket.once(event, onEvent)
+    const onEvent = (payload: unknown): void => { clearTimeout(timer); resolve(payload) }
+    raw.once(event, onEvent)
+  })
+}
+
+/** Whether `event` arrives on the socket within `ms`. */
+export async function arrives (socket: ParleyClient, event: ServerEvent, ms: number): Promise<boolean> {
+  return await nextEvent(socket, event, ms).then(() => true, () => false)
+}
+
+/** Every payload of `event` the socket receives from now on, in order. */
+export function collect<E extends ServerEvent> (socket: ParleyClient, event: E): Array<EventOf<E>>
+export function collect<T = unknown> (socket: UntypedSocket, event: string): T[]
+export function collect (socket: ParleyClient | UntypedSocket, event: string): unknown[] {
+  const seen: unknown[] = []
+  ;(socket as Socket).on(event, (payload: unknown) => { seen.push(payload) })
+  return seen
+}
+
+/** Resolves with the reason of the socket's next disconnect; rejects after timeoutMs (default 20 000). */
+export async function disconnected (socket: ParleyClient, timeoutMs = 20_000): Promise<string> {
+  return await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`no disconnect within ${timeoutMs} ms`)) }, timeoutMs)
+    socket.once('disconnect', reason => { clearTimeout(timer); resolve(reason) })
   })
 }

@@ -3,12 +3,13 @@
  * token kind, and a disabled or deleted account, is refused with connect_error "unauthorized".
  */
 import t from 'tap'
-import { startRealtimeApp } from '../helpers/realtime.js'
-import { craftJwt, nowSeconds } from '../modules/auth/auth-helpers.js'
+import { emitAck, startRealtimeApp } from '../helpers/realtime.js'
+import { craftJwt, nowSeconds } from '../helpers/tokens.js'
+import { signUp } from '../helpers/users.js'
 
 t.test('a valid token connects through auth.token or ?token=, with or without a scheme prefix', async t => {
   const kit = await startRealtimeApp(t)
-  const alice = await kit.registerUser('alice')
+  const alice = await signUp(kit.app, 'alice')
   const variants: Array<[string, Parameters<typeof kit.connect>]> = [
     ['auth.token', [alice.accessToken]],
     ['?token=', [alice.accessToken, { tokenInQuery: true }]],
@@ -19,15 +20,15 @@ t.test('a valid token connects through auth.token or ?token=, with or without a 
   for (const [name, args] of variants) {
     const socket = await kit.connect(...args)
     t.ok(socket.connected, name)
-    const ack = await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] })
-    t.match(ack, { ok: true, data: { [alice.user.id]: { online: true } } }, `${name}: the socket works as alice`)
+    const ack = await emitAck(socket, 'presence_query', { userIds: [alice.id] })
+    t.match(ack, { ok: true, data: { [alice.id]: { online: true } } }, `${name}: the socket works as alice`)
     socket.disconnect()
   }
 })
 
 t.test('every bad token kind is refused with "unauthorized"', async t => {
   const kit = await startRealtimeApp(t)
-  const alice = await kit.registerUser('alice')
+  const alice = await signUp(kit.app, 'alice')
   const [, payloadPart] = alice.accessToken.split('.')
   const claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString())
   const cases: Array<[string, string | null, Record<string, unknown>?]> = [
@@ -54,19 +55,19 @@ t.test('every bad token kind is refused with "unauthorized"', async t => {
 
 t.test('a revoked session, a disabled and a deleted account are refused', async t => {
   const kit = await startRealtimeApp(t)
-  const revoked = await kit.registerUser('rev')
+  const revoked = await signUp(kit.app, 'rev')
   const res = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: { authorization: `Bearer ${revoked.accessToken}` } })
   t.equal(res.statusCode, 204)
   t.match(await kit.connect(revoked.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'TOKEN_REVOKED' } })
 
-  const disabled = await kit.registerUser('dis')
-  await kit.app.models.User.updateOne({ _id: disabled.user.id }, { $set: { disabled: true } })
+  const disabled = await signUp(kit.app, 'dis')
+  await kit.app.models.User.updateOne({ _id: disabled.id }, { $set: { disabled: true } })
   t.match(await kit.connect(disabled.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'ACCOUNT_UNAVAILABLE' } })
 
-  const deleted = await kit.registerUser('del')
-  await kit.app.models.User.updateOne({ _id: deleted.user.id }, { $set: { deletedAt: new Date() } })
+  const deleted = await signUp(kit.app, 'del')
+  await kit.app.models.User.updateOne({ _id: deleted.id }, { $set: { deletedAt: new Date() } })
   t.match(await kit.connect(deleted.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'ACCOUNT_UNAVAILABLE' } })
 
-  const fine = await kit.registerUser('ok')
+  const fine = await signUp(kit.app, 'ok')
   t.ok((await kit.connect(fine.accessToken)).connected, 'an ordinary account still connects')
 })

@@ -4,37 +4,30 @@
  * another instance.
  */
 import t from 'tap'
-import type { ClientSocket } from '../helpers/realtime.js'
-import { startRealtimeApp } from '../helpers/realtime.js'
-
-const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` })
-
-/** Resolves with the disconnect reason. */
-const disconnected = async (socket: ClientSocket): Promise<string> =>
-  await new Promise(resolve => { socket.once('disconnect', reason => { resolve(reason) }) })
-
-/** The session id inside an access token. */
-const sidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid as string
+import { disconnected, emitAck, startRealtimeApp } from '../helpers/realtime.js'
+import { bearer } from '../helpers/rest.js'
+import { sidOf } from '../helpers/tokens.js'
+import { newSession, signUp } from '../helpers/users.js'
 
 t.test('logout disconnects every socket of that session, and the token cannot reconnect', async t => {
   const kit = await startRealtimeApp(t)
-  const alice = await kit.registerUser('alice')
-  const other = await kit.login(alice.user.username, alice.password)
+  const alice = await signUp(kit.app, 'alice')
+  const other = await newSession(kit.app, alice)
   const [s1, s2, s3] = await Promise.all([kit.connect(alice.accessToken), kit.connect(alice.accessToken), kit.connect(other.accessToken)])
   const gone = Promise.all([disconnected(s1), disconnected(s2)])
   const res = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(alice.accessToken) })
   t.equal(res.statusCode, 204)
   t.same(await gone, ['io server disconnect', 'io server disconnect'], 'the server closed both sockets of the session')
   t.ok(s3.connected, 'the other session (another device) stays connected')
-  const ack = await kit.emitAck(s3, 'presence_query', { userIds: [alice.user.id] })
-  t.match(ack, { ok: true, data: { [alice.user.id]: { online: true } } }, 'still online through the other device')
+  const ack = await emitAck(s3, 'presence_query', { userIds: [alice.id] })
+  t.match(ack, { ok: true, data: { [alice.id]: { online: true } } }, 'still online through the other device')
   t.match(await kit.connect(alice.accessToken).catch(e => e), { message: 'unauthorized', data: { code: 'TOKEN_REVOKED' } })
 })
 
 t.test('a password change disconnects the other sessions, not the caller\'s', async t => {
   const kit = await startRealtimeApp(t)
-  const bob = await kit.registerUser('bob')
-  const laptop = await kit.login(bob.user.username, bob.password)
+  const bob = await signUp(kit.app, 'bob')
+  const laptop = await newSession(kit.app, bob)
   const phoneSocket = await kit.connect(bob.accessToken)
   const laptopSocket = await kit.connect(laptop.accessToken)
   const gone = disconnected(laptopSocket)
@@ -50,10 +43,10 @@ t.test('a password change disconnects the other sessions, not the caller\'s', as
 
 t.test('deleting the account disconnects all its sockets', async t => {
   const kit = await startRealtimeApp(t)
-  const carol = await kit.registerUser('carol')
-  const second = await kit.login(carol.user.username, carol.password)
+  const carol = await signUp(kit.app, 'carol')
+  const second = await newSession(kit.app, carol)
   const sockets = await Promise.all([kit.connect(carol.accessToken), kit.connect(second.accessToken)])
-  const gone = Promise.all(sockets.map(disconnected))
+  const gone = Promise.all(sockets.map(async socket => await disconnected(socket)))
   const res = await kit.app.inject({ method: 'DELETE', url: '/api/users/me', headers: bearer(carol.accessToken), payload: { password: carol.password } })
   t.equal(res.statusCode, 204)
   t.same(await gone, ['io server disconnect', 'io server disconnect'])
@@ -64,12 +57,12 @@ t.test('deleting the account disconnects all its sockets', async t => {
 
 t.test('a revocation learned from another instance disconnects too', async t => {
   const kit = await startRealtimeApp(t)
-  const dave = await kit.registerUser('dave')
+  const dave = await signUp(kit.app, 'dave')
   const socket = await kit.connect(dave.accessToken)
   const sid = sidOf(dave.accessToken)
   t.equal(kit.app.realtime.localSocketsOfSession(sid), 1, 'the gateway indexes the socket by session')
   const gone = disconnected(socket)
-  kit.app.revocation.apply({ sid, userId: dave.user.id, reason: 'admin', revokedAt: new Date() })
+  kit.app.revocation.apply({ sid, userId: dave.id, reason: 'admin', revokedAt: new Date() })
   t.equal(await gone, 'io server disconnect')
   t.equal(kit.app.realtime.localSocketsOfSession(sid), 0, 'and forgets it')
 })

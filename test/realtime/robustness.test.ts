@@ -4,16 +4,17 @@
  * says UNKNOWN_EVENT), and handler failures map to coded acks (AppError) or a generic INTERNAL_ERROR.
  */
 import t from 'tap'
-import { Type } from 'typebox'
-import { socketEvent } from '../../src/realtime/contracts.js'
+import type { FastifyBaseLogger } from 'fastify'
+import { compileEvent } from '../../src/realtime/ack.js'
+import type { SocketHandler } from '../../src/realtime/contracts.js'
 import { AppError } from '../../src/shared/errors.js'
-import { startRealtimeApp } from '../helpers/realtime.js'
+import { emitAck, emitRaw, startRealtimeApp, untyped } from '../helpers/realtime.js'
+import { signUp } from '../helpers/users.js'
 
-const ID = /^[0-9a-f]{24}$/
 
 t.test('garbage presence_query payloads get VALIDATION_ERROR acks and the socket keeps working', async t => {
   const kit = await startRealtimeApp(t)
-  const alice = await kit.registerUser('alice')
+  const alice = await signUp(kit.app, 'alice')
   const socket = await kit.connect(alice.accessToken)
   const huge = { userIds: Array.from({ length: 201 }, (_, i) => i.toString(16).padStart(24, '0')) }
   const deep: Record<string, unknown> = {}
@@ -23,13 +24,12 @@ t.test('garbage presence_query payloads get VALIDATION_ERROR acks and the socket
     ['a string', ['hello']],
     ['a number', [42]],
     ['null', [null]],
-    ['an array', [[alice.user.id]]],
+    ['an array', [[alice.id]]],
     ['no payload at all', []],
     ['an empty object', [{}]],
-    ['userIds a string', [{ userIds: alice.user.id }]],
+    ['userIds a string', [{ userIds: alice.id }]],
     ['an operator as id', [{ userIds: [{ $gt: '' }] }]],
     ['an operator as userIds', [{ userIds: { $ne: null } }]],
-    ['uppercase hex id', [{ userIds: [alice.user.id.toUpperCase()] }]],
     ['short id', [{ userIds: ['abc'] }]],
     ['201 ids', [huge]],
     ['an unknown field', [{ userIds: [], extra: 1 }]],
@@ -37,62 +37,63 @@ t.test('garbage presence_query payloads get VALIDATION_ERROR acks and the socket
     ['a large junk object', [Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, 'x'.repeat(20)]))]],
     ['binary', [Buffer.from('binary')]]
   ]
+  // Garbage on purpose: outside the typed maps.
+  const raw = untyped(socket)
   for (const [name, args] of cases) {
-    const ack = await kit.emitAck(socket, 'presence_query', ...args)
+    const ack = await emitRaw(raw, 'presence_query', ...args)
     t.match(ack, { ok: false, error: { code: 'VALIDATION_ERROR', message: String } }, name)
     t.ok(!ack.ok && ack.error.message.length < 2000, `${name}: a bounded message`)
   }
-  const fine = await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] })
-  t.match(fine, { ok: true, data: { [alice.user.id]: { online: true } } }, 'the same socket still works')
+  const fine = await emitAck(socket, 'presence_query', { userIds: [alice.id] })
+  t.match(fine, { ok: true, data: { [alice.id]: { online: true } } }, 'the same socket still works')
+  // Ids are case-insensitive: an upper-cased id is the same user, answered under its canonical (lower-case) id.
+  t.same(await emitAck(socket, 'presence_query', { userIds: [alice.id.toUpperCase()] }), fine, 'an upper-cased id is the same user')
 })
 
 t.test('events without an ack, and unknown events, never crash or disconnect', async t => {
   const kit = await startRealtimeApp(t)
-  const alice = await kit.registerUser('alice')
+  const alice = await signUp(kit.app, 'alice')
   const socket = await kit.connect(alice.accessToken)
-  socket.emit('presence_query', { userIds: [alice.user.id] })
-  socket.emit('presence_query', 'garbage, no ack')
-  socket.emit('presence_query')
-  socket.emit('no_such_event', { anything: true })
-  socket.emit('__proto__', {})
-  socket.emit('constructor', {})
-  socket.emit('toString')
-  t.same(await kit.emitAck(socket, 'no_such_event', {}), { ok: false, error: { code: 'UNKNOWN_EVENT', message: 'No such event' } })
-  t.same(await kit.emitAck(socket, 'hasOwnProperty', {}), { ok: false, error: { code: 'UNKNOWN_EVENT', message: 'No such event' } })
-  const ack = await kit.emitAck(socket, 'presence_query', { userIds: [alice.user.id] })
+  // No acks, garbage and unknown event names on purpose: outside the typed maps.
+  const raw = untyped(socket)
+  raw.emit('presence_query', { userIds: [alice.id] })
+  raw.emit('presence_query', 'garbage, no ack')
+  raw.emit('presence_query')
+  raw.emit('no_such_event', { anything: true })
+  raw.emit('__proto__', {})
+  raw.emit('constructor', {})
+  raw.emit('toString')
+  t.same(await emitRaw(raw, 'no_such_event', {}), { ok: false, error: { code: 'UNKNOWN_EVENT', message: 'No such event' } })
+  t.same(await emitRaw(raw, 'hasOwnProperty', {}), { ok: false, error: { code: 'UNKNOWN_EVENT', message: 'No such event' } })
+  const ack = await emitAck(socket, 'presence_query', { userIds: [alice.id] })
   t.ok(ack.ok, 'still connected and answering')
   t.ok(socket.connected)
 })
 
 t.test('handler errors: AppError keeps its code, anything else is a generic INTERNAL_ERROR', async t => {
-  const kit = await startRealtimeApp(t)
-  const contexts: unknown[] = []
-  kit.app.realtime.registerEvents({
-    test_app_error: socketEvent({
-      schema: Type.Object({}),
-      handle: async () => { throw new AppError('FORBIDDEN', 'Not yours') }
-    }),
-    test_crash: socketEvent({
-      schema: Type.Object({}),
-      handle: async () => { throw new Error('secret internals: connection string mongodb://user:pw@host') }
-    }),
-    test_context: socketEvent({
-      schema: Type.Object({ n: Type.Integer() }),
-      handle: async (context, payload) => { contexts.push(context); return { doubled: payload.n * 2 } }
-    }),
-    test_undefined: socketEvent({ schema: Type.Object({}), handle: async () => undefined })
-  })
-  t.throws(() => { kit.app.realtime.registerEvents({ test_crash: socketEvent({ schema: Type.Object({}), handle: async () => 1 }) }) },
-    /registered twice/, 'a duplicate event name is a programming error')
+  const logged: unknown[] = []
+  const log = { error: (entry: unknown) => { logged.push(entry) } } as unknown as FastifyBaseLogger
+  const context = { userId: '0123456789abcdef01234567', sid: 'sid', role: 'user' as const, socketId: 'socket-1' }
+  const run = async (handle: SocketHandler<'typing'>, payload: unknown = { conversationId: 'c', isTyping: true }): Promise<unknown> =>
+    await new Promise(resolve => { void compileEvent('typing', handle, log)(context, [payload, resolve]) })
 
-  const alice = await kit.registerUser('alice')
-  const socket = await kit.connect(alice.accessToken)
-  t.same(await kit.emitAck(socket, 'test_app_error', {}), { ok: false, error: { code: 'FORBIDDEN', message: 'Not yours' } })
-  const crash = await kit.emitAck(socket, 'test_crash', {})
+  t.same(await run(async () => { throw new AppError('FORBIDDEN', 'Not yours') }), { ok: false, error: { code: 'FORBIDDEN', message: 'Not yours' } })
+  const crash = await run(async () => { throw new Error('secret internals: connection string mongodb://user:pw@host') })
   t.same(crash, { ok: false, error: { code: 'INTERNAL_ERROR', message: 'Something went wrong; try again' } }, 'no internals leak')
-  t.same(await kit.emitAck(socket, 'test_context', { n: 21 }), { ok: true, data: { doubled: 42 } })
-  t.match(contexts, [{ userId: alice.user.id, sid: ID, role: 'user', socketId: socket.id }], 'the handler sees who sent it')
-  t.same(await kit.emitAck(socket, 'test_undefined', {}), { ok: true, data: {} }, 'no data is an empty object')
-  socket.emit('test_crash', {})
-  t.ok((await kit.emitAck(socket, 'test_context', { n: 1 })).ok, 'a crash without an ack is harmless too')
+  t.equal(logged.length, 1, 'the crash is logged in full on the server')
+  const seen: unknown[] = []
+  t.same(await run(async (ctx, payload) => { seen.push(ctx, payload); return {} }, { conversationId: 'ABC', isTyping: false }), { ok: true, data: {} })
+  t.same(seen, [context, { conversationId: 'abc', isTyping: false }], 'the handler sees who sent it, and the decoded payload')
+  t.same(await run(async () => undefined as unknown as Record<string, never>), { ok: true, data: {} }, 'no data is an empty object')
+  let ran = false
+  t.match(await run(async () => { ran = true; return {} }, { conversationId: 'c' }), { ok: false, error: { code: 'VALIDATION_ERROR' } })
+  t.notOk(ran, 'an invalid payload never reaches the handler')
+
+  const kit = await startRealtimeApp(t)
+  t.throws(() => { kit.app.realtime.registerEvents({ typing: async () => ({}) }) },
+    /registered twice/, 'a duplicate event name is a programming error')
+  const alice = await signUp(kit.app, 'alice')
+  const socket = await kit.connect(alice.accessToken)
+  untyped(socket).emit('typing', { conversationId: 'nope', isTyping: true })
+  t.ok((await emitAck(socket, 'presence_query', { userIds: [alice.id] })).ok, 'an error without an ack is harmless too')
 })

@@ -2,9 +2,10 @@
 import t from 'tap'
 import { Types } from 'mongoose'
 import { AppError } from '../../../src/shared/errors.js'
-import type { TeardownHost } from '../../helpers/build-app.js'
-import { login } from '../auth/auth-helpers.js'
-import { api, buildChatApp, openDirect, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp, type TeardownHost } from '../../helpers/build-app.js'
+import { openDirect } from '../../helpers/conversations.js'
+import { api } from '../../helpers/rest.js'
+import { login, signUp } from '../../helpers/users.js'
 import { bucketCounts, download, pngFixture, upload, uploaded } from './attachment-helpers.js'
 
 const ADMIN = { ADMIN_USERNAME: 'root', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'root password' }

@@ -1,7 +1,8 @@
 /** Helpers for the attachment tests: hand-built multipart bodies, file fixtures with real magic numbers, uploads. */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
-import { bearer, type SignedIn } from '../messages/chat-helpers.js'
+import { bearer } from '../../helpers/rest.js'
+import type { Tokens } from '../../helpers/users.js'
 
 export interface FilePart { name?: string, filename: string, contentType?: string, data: Buffer }
 export type Part = FilePart | { name: string, value: string, contentType?: string }
@@ -44,7 +45,7 @@ export function pdfFixture (extra = 0): Buffer {
   return Buffer.concat([Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), randomBytes(extra)])
 }
 
-export async function upload (app: FastifyInstance, user: SignedIn | null, parts: Part[]) {
+export async function upload (app: FastifyInstance, user: Tokens | null, parts: Part[]) {
   const body = multipart(parts)
   return await app.inject({
     method: 'POST', url: '/api/attachments', payload: body.payload,
@@ -53,13 +54,13 @@ export async function upload (app: FastifyInstance, user: SignedIn | null, parts
 }
 
 /** Uploads and returns the attachment (throws unless 201). */
-export async function uploaded (app: FastifyInstance, user: SignedIn, file: FilePart, fields: Part[] = []) {
+export async function uploaded (app: FastifyInstance, user: Tokens, file: FilePart, fields: Part[] = []) {
   const res = await upload(app, user, [...fields, file])
   if (res.statusCode !== 201) throw new Error(`upload failed: ${res.statusCode} ${res.body}`)
   return res.json() as { id: string, name: string, size: number, sizeLabel: string, mimeType: string, url: string }
 }
 
-export async function download (app: FastifyInstance, user: SignedIn | null, id: string, headers: Record<string, string> = {}) {
+export async function download (app: FastifyInstance, user: Tokens | null, id: string, headers: Record<string, string> = {}) {
   return await app.inject({
     method: 'GET', url: `/api/attachments/${id}`, headers: { ...headers, ...(user !== null ? bearer(user.accessToken) : {}) }
   })

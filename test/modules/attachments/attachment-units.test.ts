@@ -2,7 +2,8 @@
 import t from 'tap'
 import { contentDisposition, sanitizeFileName } from '../../../src/modules/attachments/file-name.js'
 import { parseRange } from '../../../src/modules/attachments/http-range.js'
-import { buildChatApp, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { signUp } from '../../helpers/users.js'
 import { uploaded } from './attachment-helpers.js'
 
 t.test('sanitizeFileName', async t => {

@@ -1,11 +1,14 @@
 /** Files in messages: the multipart form of POST .../messages, attachmentIds in JSON, and chat_message_file. */
 import t from 'tap'
-import { startRealtimeApp } from '../../helpers/realtime.js'
-import { api, bearer, buildChatApp, openDirect, signUp, type SignedIn } from '../messages/chat-helpers.js'
-import { bucketCounts, download, multipart, pngFixture, uploaded, type Part } from './attachment-helpers.js'
 import type { FastifyInstance } from 'fastify'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { openDirect } from '../../helpers/conversations.js'
+import { emitAck, nextEvent, startRealtimeApp } from '../../helpers/realtime.js'
+import { api, bearer } from '../../helpers/rest.js'
+import { signUp, type TestUser } from '../../helpers/users.js'
+import { bucketCounts, download, multipart, pngFixture, uploaded, type Part } from './attachment-helpers.js'
 
-async function postMultipart (app: FastifyInstance, user: SignedIn, conversationId: string, parts: Part[]) {
+async function postMultipart (app: FastifyInstance, user: TestUser, conversationId: string, parts: Part[]) {
   const body = multipart(parts)
   return await app.inject({
     method: 'POST', url: `/api/conversations/${conversationId}/messages`, payload: body.payload,
@@ -61,7 +64,7 @@ t.test('multipart send refusals store nothing', async t => {
   const carol = await signUp(app)
   const id = await openDirect(app, alice, bob)
   const file = { filename: 'a.png', data: pngFixture(300_000) }
-  const expect = async (user: SignedIn, conversationId: string, parts: Part[], status: number, code: string, label: string) => {
+  const expect = async (user: TestUser, conversationId: string, parts: Part[], status: number, code: string, label: string) => {
     const res = await postMultipart(app, user, conversationId, parts)
     t.equal(res.statusCode, status, `${label}: ${res.body}`)
     t.equal(res.json().code, code, label)
@@ -95,22 +98,21 @@ t.test('JSON attachmentIds: own uploads only', async t => {
 
 t.test('chat_message_file: acked with the stored message, re_message_file to the other members', async t => {
   const kit = await startRealtimeApp(t, { RATE_LIMIT_MESSAGES: '0' })
-  const alice = await kit.registerUser('alice')
-  const bob = await kit.registerUser('bob')
+  const alice = await signUp(kit.app, 'alice')
+  const bob = await signUp(kit.app, 'bob')
   const a1 = await kit.connect(alice.accessToken)
   const b1 = await kit.connect(bob.accessToken)
-  const signedIn = { ...alice, id: alice.user.id, username: alice.user.username, email: alice.user.email }
-  const attachment = await uploaded(kit.app, signedIn, { filename: 'a.pdf', data: Buffer.from('%PDF-1.4\nhello') })
-  const gotB = kit.nextEvent(b1, 're_message_file')
-  const ack = await kit.emitAck<any>(a1, 'chat_message_file', { receiverId: bob.user.id, attachmentIds: [attachment.id], body: 'the doc' })
+  const attachment = await uploaded(kit.app, alice, { filename: 'a.pdf', data: Buffer.from('%PDF-1.4\nhello') })
+  const gotB = nextEvent(b1, 're_message_file')
+  const ack = await emitAck(a1, 'chat_message_file', { receiverId: bob.id, attachmentIds: [attachment.id], body: 'the doc' })
   t.ok(ack.ok, JSON.stringify(ack))
   if (!ack.ok) return
-  t.match(ack.data, { senderId: alice.user.id, body: 'the doc', attachments: [attachment] })
+  t.match(ack.data, { senderId: alice.id, body: 'the doc', attachments: [attachment] })
   t.same(await gotB, { action: 're_message_file', message: ack.data })
 
-  const bad = await kit.emitAck<any>(a1, 'chat_message_file', { conversationId: ack.data.conversationId, attachmentIds: ['0'.repeat(24)] })
+  const bad = await emitAck(a1, 'chat_message_file', { conversationId: ack.data.conversationId, attachmentIds: ['0'.repeat(24)] })
   t.same(bad, { ok: false, error: { code: 'ATTACHMENT_NOT_FOUND', message: bad.ok ? '' : bad.error.message } })
-  const invalid = await kit.emitAck<any>(a1, 'chat_message_file', { conversationId: ack.data.conversationId, attachmentIds: [] })
+  const invalid = await emitAck(a1, 'chat_message_file', { conversationId: ack.data.conversationId, attachmentIds: [] })
   t.equal(invalid.ok, false)
   t.equal(invalid.ok ? '' : invalid.error.code, 'VALIDATION_ERROR')
 })

@@ -4,40 +4,26 @@
  */
 import t from 'tap'
 import http from 'node:http'
-import { setTimeout as sleep } from 'node:timers/promises'
-import type { FastifyInstance } from 'fastify'
-import { buildChatApp, openDirect, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp, listen } from '../../helpers/build-app.js'
+import { openDirect } from '../../helpers/conversations.js'
+import { signUp } from '../../helpers/users.js'
+import { eventually, sleep } from '../../helpers/wait.js'
 import { bucketCounts, multipart, pngFixture } from './attachment-helpers.js'
 
-async function listen (app: FastifyInstance): Promise<number> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
-  return address.port
-}
-
-function open (port: number, token: string, headers: Record<string, string>, length: number): http.ClientRequest {
-  return http.request({
-    host: '127.0.0.1', port, method: 'POST', path: '/api/attachments',
+/** A multipart upload request to the listening app, to write to (and abandon) by hand. */
+function open (url: string, token: string, headers: Record<string, string>, length: number): http.ClientRequest {
+  return http.request(`${url}/api/attachments`, {
+    method: 'POST',
     headers: { ...headers, authorization: `Bearer ${token}`, 'content-length': String(length) }
   })
 }
 
-async function until (check: () => Promise<boolean>, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await check()) return true
-    await sleep(25)
-  }
-  return false
-}
-
 t.test('over UPLOAD_MAX_BYTES on a real connection: 413 and no chunks', async t => {
   const app = await buildChatApp(t, { UPLOAD_MAX_BYTES: '1000000' })
-  const port = await listen(app)
+  const url = await listen(app)
   const alice = await signUp(app)
   const body = multipart([{ filename: 'big.png', data: pngFixture(3_000_000) }])
-  const request = open(port, alice.accessToken, body.headers, body.payload.length)
+  const request = open(url, alice.accessToken, body.headers, body.payload.length)
   request.on('error', () => {}) // the server may close before the whole body is written
   const response = new Promise<{ status: number, body: string }>(resolve => {
     request.on('response', res => {
@@ -53,29 +39,29 @@ t.test('over UPLOAD_MAX_BYTES on a real connection: 413 and no chunks', async t 
   const res = await response
   t.equal(res.status, 413)
   t.equal(JSON.parse(res.body).code, 'PAYLOAD_TOO_LARGE')
-  t.ok(await until(async () => (await bucketCounts(app)).chunks === 0), 'no chunks')
+  t.ok(await eventually(async () => (await bucketCounts(app)).chunks === 0), 'no chunks')
   t.same(await bucketCounts(app), { chunks: 0, files: 0 })
   t.equal(await app.models.Attachment.countDocuments({}), 0)
 })
 
 t.test('an upload abandoned halfway leaves nothing behind', async t => {
   const app = await buildChatApp(t)
-  const port = await listen(app)
+  const url = await listen(app)
   const alice = await signUp(app)
   const body = multipart([{ filename: 'half.png', data: pngFixture(2_000_000) }])
-  const request = open(port, alice.accessToken, body.headers, body.payload.length)
+  const request = open(url, alice.accessToken, body.headers, body.payload.length)
   request.on('error', () => {})
   request.write(body.payload.subarray(0, 1_000_000))
-  t.ok(await until(async () => (await bucketCounts(app)).chunks > 0), 'chunks were being written')
+  t.ok(await eventually(async () => (await bucketCounts(app)).chunks > 0), 'chunks were being written')
   request.destroy()
-  t.ok(await until(async () => (await bucketCounts(app)).chunks === 0), 'and are gone after the client left')
+  t.ok(await eventually(async () => (await bucketCounts(app)).chunks === 0), 'and are gone after the client left')
   t.same(await bucketCounts(app), { chunks: 0, files: 0 })
   t.equal(await app.models.Attachment.countDocuments({}), 0)
 })
 
 t.test('refused before the file is read: answered at once, and the client can finish sending on a live connection', async t => {
   const app = await buildChatApp(t)
-  const port = await listen(app)
+  const url = await listen(app)
   const alice = await signUp(app)
   const bob = await signUp(app)
   const carol = await signUp(app)
@@ -83,8 +69,8 @@ t.test('refused before the file is read: answered at once, and the client can fi
   const body = multipart([{ name: 'conversationId', value: conversationId }, { filename: 'big.png', data: pngFixture(5_000_000) }])
   const agent = new http.Agent({ keepAlive: true })
   t.teardown(() => { agent.destroy() })
-  const request = http.request({
-    agent, host: '127.0.0.1', port, method: 'POST', path: '/api/attachments',
+  const request = http.request(`${url}/api/attachments`, {
+    agent, method: 'POST',
     headers: { ...body.headers, authorization: `Bearer ${carol.accessToken}`, 'content-length': String(body.payload.length) }
   })
   let failed: unknown = null

@@ -1,7 +1,9 @@
 /** Upload into GridFS and download back: bytes, detected type, names, the size limit, Range requests, bad bodies. */
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { bearer, buildChatApp, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { signUp } from '../../helpers/users.js'
 import { bucketCounts, download, multipart, pdfFixture, pngFixture, upload, uploaded } from './attachment-helpers.js'
 
 t.test('round trip: a PNG sent as text/plain is stored as image/png and comes back byte for byte', async t => {

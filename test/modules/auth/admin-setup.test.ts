@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { buildApp } from '../../../src/app.js'
-import { testConfig } from '../../helpers/build-app.js'
-import { bearer, buildAuthApp, FAST_ARGON2, login, register, signUp, TEST_SECRET } from './auth-helpers.js'
+import { buildAuthApp, FAST_ARGON2, TEST_SECRET, testConfig } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { login, register, signUp } from '../../helpers/users.js'
 
 const run = promisify(execFile)
 const ROOT = path.resolve(import.meta.dirname, '../../..')

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { buildAuthApp, register, bearer } from './auth-helpers.js'
+import { buildAuthApp } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { register } from '../../helpers/users.js'
 
 const post = (app: Awaited<ReturnType<typeof buildAuthApp>>, payload: unknown, headers: Record<string, string> = {}) =>
   app.inject({ method: 'POST', url: '/api/auth/login', payload: payload as Record<string, unknown>, headers })

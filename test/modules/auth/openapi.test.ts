@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildAuthApp } from './auth-helpers.js'
+import { buildAuthApp } from '../../helpers/build-app.js'
 
 t.test('OpenAPI at /docs describes the auth and users routes, with bearer security on protected ones', async t => {
   const app = await buildAuthApp(t)

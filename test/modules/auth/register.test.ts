@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildAuthApp } from './auth-helpers.js'
+import { buildAuthApp } from '../../helpers/build-app.js'
 
 const valid = { username: 'Alice_1', email: 'Alice@Example.com', password: 'correct horse battery' }
 

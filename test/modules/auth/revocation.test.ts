@@ -1,45 +1,20 @@
 /**
- * The revocation list across instances: several apps on one database (the embedded engine served on a port,
- * or MONGODB_URL), as the cluster runs them.
+ * The revocation list across instances: several apps on one database (the first one's embedded engine served on a
+ * port, or MONGODB_URL) and no Redis, so what crosses instances is the database poll alone.
  */
 import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from '../../../src/app.js'
-import { startEmbeddedMongo } from '../../../src/storage/embedded/index.js'
 import { RevocationService, type Revocation } from '../../../src/modules/auth/revocation.service.js'
-import { testConfig, type TeardownHost } from '../../helpers/build-app.js'
-import { bearer, FAST_ARGON2, signUp } from './auth-helpers.js'
-
-interface Cluster { start (): Promise<FastifyInstance> }
-
-/** Apps sharing one database; everything is closed in teardown (apps first, then the engine). */
-async function cluster (t: TeardownHost): Promise<Cluster> {
-  const external = process.env.MONGODB_URL
-  const engine = external !== undefined && external !== '' ? null : await startEmbeddedMongo({ port: 0 })
-  const url = new URL(engine?.url ?? (external as string))
-  url.pathname = `/parley_revocation_${process.pid}_${Date.now()}`
-  const apps: FastifyInstance[] = []
-  t.teardown(async () => {
-    if (engine === null && apps.length > 0) await apps[0].storage.connection.dropDatabase().catch(() => {})
-    for (const app of apps) await app.close()
-    await engine?.close()
-  })
-  return {
-    async start () {
-      const app = await buildApp(testConfig({ ...FAST_ARGON2, MONGODB_URL: url.toString() }))
-      apps.push(app)
-      await app.ready()
-      return app
-    }
-  }
-}
+import { appsOnOneDatabase } from '../../helpers/cluster.js'
+import { bearer } from '../../helpers/rest.js'
+import { sidOf } from '../../helpers/tokens.js'
+import { newSession, signUp } from '../../helpers/users.js'
 
 const me = (app: FastifyInstance, token: string) => app.inject({ method: 'GET', url: '/api/users/me', headers: bearer(token) })
-const sidOf = (token: string): string => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid
 
 t.test('a logout on one instance reaches the others through the poll', async t => {
-  const { start } = await cluster(t)
+  const { start } = appsOnOneDatabase(t)
   const a = await start()
   const b = await start()
   const user = await signUp(a)
@@ -68,7 +43,7 @@ t.test('a logout on one instance reaches the others through the poll', async t =
 })
 
 t.test('the periodic poll converges without being asked', async t => {
-  const { start } = await cluster(t)
+  const { start } = appsOnOneDatabase(t)
   const a = await start()
   const b = await start()
   const user = await signUp(a)
@@ -85,11 +60,11 @@ t.test('the periodic poll converges without being asked', async t => {
 })
 
 t.test('password change and account deletion revoke across instances', async t => {
-  const { start } = await cluster(t)
+  const { start } = appsOnOneDatabase(t)
   const a = await start()
   const b = await start()
   const user = await signUp(a)
-  const second = (await b.inject({ method: 'POST', url: '/api/auth/login', payload: { login: user.username, password: user.password } })).json()
+  const second = await newSession(b, user)
   const changed = await a.inject({
     method: 'PUT', url: '/api/users/me/password', headers: bearer(user.accessToken),
     payload: { currentPassword: user.password, newPassword: 'a brand new password' }
@@ -101,7 +76,7 @@ t.test('password change and account deletion revoke across instances', async t =
 })
 
 t.test('the list keeps a revoked session only while its access tokens can live', async t => {
-  const { start } = await cluster(t)
+  const { start } = appsOnOneDatabase(t)
   const app = await start()
   const { Session } = app.models
   const userId = '0123456789abcdef01234567'
@@ -134,7 +109,7 @@ t.test('the list keeps a revoked session only while its access tokens can live',
 })
 
 t.test('apply() takes pushed revocations (the cluster bus) and notifies once', async t => {
-  const { start } = await cluster(t)
+  const { start } = appsOnOneDatabase(t)
   const app = await start()
   const heard: Revocation[] = []
   app.revocation.onRevoked(r => heard.push(r))

@@ -1,15 +1,14 @@
 import t from 'tap'
-import { buildAuthApp, bearer, craftJwt, nowSeconds, signUp, TEST_SECRET } from './auth-helpers.js'
+import { buildAuthApp, TEST_SECRET } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { claimsOf, craftJwt, nowSeconds } from '../../helpers/tokens.js'
+import { signUp } from '../../helpers/users.js'
 
 type App = Awaited<ReturnType<typeof buildAuthApp>>
 
 const me = (app: App, headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/users/me', headers })
 const verify = (app: App, token: unknown) => app.inject({ method: 'POST', url: '/api/auth/verify', payload: { token } as Record<string, unknown> })
 const refresh = (app: App, refreshToken: unknown) => app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken } as Record<string, unknown> })
-
-function claimsOf (token: string): Record<string, any> {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString())
-}
 
 t.test('the access token is an HS256 JWT with sub, sid, jti and a short expiry', async t => {
   const app = await buildAuthApp(t)

@@ -1,5 +1,8 @@
 import t from 'tap'
-import { api, buildChatApp, openDirect, send, signUp } from '../messages/chat-helpers.js'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { openDirect, send } from '../../helpers/conversations.js'
+import { api } from '../../helpers/rest.js'
+import { signUp } from '../../helpers/users.js'
 
 t.test('direct conversations: one per pair, 201 then 200, visible to both members only', async t => {
   const app = await buildChatApp(t)

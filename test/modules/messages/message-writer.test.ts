@@ -3,7 +3,10 @@
 // insert and the bookkeeping write) heal without gaps or duplicates.
 import t from 'tap'
 import { Types } from 'mongoose'
-import { api, buildChatApp, openDirect, signUp } from './chat-helpers.js'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { openDirect } from '../../helpers/conversations.js'
+import { api } from '../../helpers/rest.js'
+import { signUp } from '../../helpers/users.js'
 
 t.test('one flush across conversations: per-conversation seqs 1..N, outsiders refused alone, marks and lists right', async t => {
   const app = await buildChatApp(t)

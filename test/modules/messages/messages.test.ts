@@ -1,5 +1,8 @@
 import t from 'tap'
-import { api, buildChatApp, openDirect, send, signUp } from './chat-helpers.js'
+import { buildChatApp } from '../../helpers/build-app.js'
+import { openDirect, send } from '../../helpers/conversations.js'
+import { api } from '../../helpers/rest.js'
+import { signUp } from '../../helpers/users.js'
 
 t.test('send and page: seq from 1, ascending pages, before/after cursors, hasMore', async t => {
   const app = await buildChatApp(t)

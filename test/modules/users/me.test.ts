@@ -1,5 +1,7 @@
 import t from 'tap'
-import { bearer, buildAuthApp, login, register, signUp } from '../auth/auth-helpers.js'
+import { buildAuthApp } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { login, register, signUp } from '../../helpers/users.js'
 
 type App = Awaited<ReturnType<typeof buildAuthApp>>
 const me = (app: App, token: string) => app.inject({ method: 'GET', url: '/api/users/me', headers: bearer(token) })

@@ -1,5 +1,7 @@
 import t from 'tap'
-import { bearer, buildAuthApp, register, signUp } from '../auth/auth-helpers.js'
+import { buildAuthApp } from '../../helpers/build-app.js'
+import { bearer } from '../../helpers/rest.js'
+import { register, signUp } from '../../helpers/users.js'
 
 type App = Awaited<ReturnType<typeof buildAuthApp>>
 const get = (app: App, url: string, token: string) => app.inject({ method: 'GET', url, headers: bearer(token) })

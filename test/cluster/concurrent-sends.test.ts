@@ -1,27 +1,15 @@
 import t from 'tap'
-import { buildApp } from '../../../src/app.js'
-import { testConfig } from '../../helpers/build-app.js'
-import { FAST_ARGON2 } from '../auth/auth-helpers.js'
-import { api, openDirect, signUp } from './chat-helpers.js'
+import { appsOnOneDatabase } from '../helpers/cluster.js'
+import { openDirect } from '../helpers/conversations.js'
+import { api } from '../helpers/rest.js'
+import { signUp } from '../helpers/users.js'
 
-// Two instances on one database (the first one's embedded engine): seq allocation and idempotency rely on the
+// Two instances on one database and nothing else shared (no Redis): seq allocation and idempotency rely on the
 // database's unique indexes, not on anything in one process.
-const external = process.env.MONGODB_URL !== undefined && process.env.MONGODB_URL !== ''
-
-t.test('two instances sending into one conversation at once: seqs 1..N, one copy per clientMsgId', { skip: external && 'uses the embedded engine of the first instance' }, async t => {
-  const env = { ...FAST_ARGON2, RATE_LIMIT_MESSAGES: '0' }
-  const one = await buildApp(testConfig(env))
-  await one.ready()
-  const embedded = one.storage.embedded
-  if (embedded === null) throw new Error('expected the embedded engine')
-  const url = new URL(embedded.url)
-  url.pathname = `/${one.storage.connection.name}`
-  const two = await buildApp(testConfig({ ...env, MONGODB_URL: url.toString() }))
-  t.teardown(async () => {
-    await two.close()
-    await one.close()
-  })
-  await two.ready()
+t.test('two instances sending into one conversation at once: seqs 1..N, one copy per clientMsgId', async t => {
+  const { start } = appsOnOneDatabase(t, { env: { RATE_LIMIT_MESSAGES: '0' } })
+  const one = await start()
+  const two = await start()
 
   const alice = await signUp(one)
   const bob = await signUp(one)

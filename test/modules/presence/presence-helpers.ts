@@ -1,0 +1,17 @@
+/** Presence test helpers: short Redis presence store timings for a cluster, and reading presence off a socket. */
+import type { PresenceState } from 'parley/events'
+import type { RedisPresenceTiming } from '../../../src/modules/presence/redis-presence.store.js'
+import { collect, emitOk, type ParleyClient } from '../../helpers/realtime.js'
+
+/** Short but tolerant: five heartbeats per TTL, so a loaded machine does not get a live instance reaped. */
+export const TEST_TIMING: Required<RedisPresenceTiming> = { ttlMs: 3000, heartbeatMs: 400, reapMs: 400, mirrorResyncMs: 2000 }
+/** ttlMs + 1.2 × reapMs, the documented bound, plus room for a loaded machine. */
+export const CRASH_BOUND_MS = TEST_TIMING.ttlMs + 1.2 * TEST_TIMING.reapMs + 6000
+
+/** Every `presence` event the socket receives from now on, in order. */
+export const record = (socket: ParleyClient) => collect(socket, 'presence')
+
+/** presence_query for one user, through a socket. */
+export async function queried (socket: ParleyClient, userId: string): Promise<PresenceState> {
+  return (await emitOk(socket, 'presence_query', { userIds: [userId] }))[userId]
+}
