@@ -140,8 +140,21 @@ t.test('deletions are journaled: they survive a restart in dataDir mode', async 
   t.same(ids(second.store, 's'), [2, 3])
 })
 
-// collMod (changing expireAfterSeconds in place) is not a command the engine implements; see README.
-t.test('collMod changing expireAfterSeconds', { skip: 'the engine has no collMod command' }, async () => {})
+// collMod (changing expireAfterSeconds in place) is not a command the engine implements (docs/engine.md): a client
+// that tries must hear so, and the index must keep its TTL.
+t.test('collMod is refused as an unknown command and leaves the TTL index as it was', async t => {
+  const mongo = await startEmbeddedMongo({ ttlMonitorIntervalMs: 0 })
+  t.teardown(() => mongo.close())
+  const client = new mongoose.mongo.MongoClient(mongo.url)
+  await client.connect()
+  t.teardown(() => client.close())
+  const db = client.db('app')
+  await db.collection('sessions').createIndex({ purgeAt: 1 }, { expireAfterSeconds: 30 })
+  await t.rejects(db.command({ collMod: 'sessions', index: { keyPattern: { purgeAt: 1 }, expireAfterSeconds: 60 } }),
+    { code: 59, codeName: 'CommandNotFound' })
+  const index = (await db.collection('sessions').listIndexes().toArray()).find(i => i.name === 'purgeAt_1')
+  t.equal(index?.expireAfterSeconds, 30, 'the TTL is unchanged')
+})
 
 t.test('through the driver: the monitor deletes expired documents on its own', async t => {
   const mongo = await startEmbeddedMongo({ ttlMonitorIntervalMs: 20 })
