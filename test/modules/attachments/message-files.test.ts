@@ -1,8 +1,7 @@
 /** Files in messages: the multipart form of POST .../messages, attachmentIds in JSON, and chat_message_file. */
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { buildChatApp } from '../../helpers/build-app.js'
-import { openDirect } from '../../helpers/conversations.js'
+import { directChat } from '../../helpers/conversations.js'
 import { emitAck, nextEvent, startRealtimeApp } from '../../helpers/realtime.js'
 import { api, bearer } from '../../helpers/rest.js'
 import { signUp, type TestUser } from '../../helpers/users.js'
@@ -17,11 +16,8 @@ async function postMultipart (app: FastifyInstance, user: TestUser, conversation
 }
 
 t.test('multipart send: the file becomes the message attachment, the members can download it', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
+  const { app, alice, bob, id } = await directChat(t)
   const carol = await signUp(app)
-  const id = await openDirect(app, alice, bob)
 
   const json = await api(app, alice)('POST', `/api/conversations/${id}/messages`, { body: 'plain JSON still works' })
   t.equal(json.statusCode, 201)
@@ -58,11 +54,8 @@ t.test('multipart send: the file becomes the message attachment, the members can
 })
 
 t.test('multipart send refusals store nothing', async t => {
-  const app = await buildChatApp(t, { MESSAGE_MAX_BYTES: '100' })
-  const alice = await signUp(app)
-  const bob = await signUp(app)
+  const { app, alice, bob, id } = await directChat(t, { MESSAGE_MAX_BYTES: '100' })
   const carol = await signUp(app)
-  const id = await openDirect(app, alice, bob)
   const file = { filename: 'a.png', data: pngFixture(300_000) }
   const expect = async (user: TestUser, conversationId: string, parts: Part[], status: number, code: string, label: string) => {
     const res = await postMultipart(app, user, conversationId, parts)
@@ -82,10 +75,7 @@ t.test('multipart send refusals store nothing', async t => {
 })
 
 t.test('JSON attachmentIds: own uploads only', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const mine = await uploaded(app, alice, { filename: 'a.png', data: pngFixture(10) })
   const bobs = await uploaded(app, bob, { filename: 'b.png', data: pngFixture(10) })
   const res = await api(app, alice)('POST', `/api/conversations/${id}/messages`, { attachmentIds: [mine.id, mine.id] })

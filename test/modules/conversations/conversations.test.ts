@@ -1,6 +1,6 @@
 import t from 'tap'
 import { buildChatApp } from '../../helpers/build-app.js'
-import { openDirect, send } from '../../helpers/conversations.js'
+import { directChat, openDirect, send } from '../../helpers/conversations.js'
 import { api } from '../../helpers/rest.js'
 import { signUp } from '../../helpers/users.js'
 
@@ -95,11 +95,8 @@ t.test('list: latest activity first, cursor pages, lastMessage and unreadCount p
 })
 
 t.test('read marks: forward only, clamped to lastSeq; unreadCount follows', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
+  const { app, alice, bob, id } = await directChat(t)
   const eve = await signUp(app)
-  const id = await openDirect(app, alice, bob)
   for (let i = 1; i <= 5; i++) await send(app, alice, id, `m${i}`)
   const view = async () => (await api(app, bob)('GET', `/api/conversations/${id}`)).json()
   t.match(await view(), { lastSeq: 5, unreadCount: 5, readSeq: 0 })
@@ -120,11 +117,8 @@ t.test('read marks: forward only, clamped to lastSeq; unreadCount follows', asyn
 })
 
 t.test('hiding a direct conversation: gone from the caller\'s list until a new message arrives', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
+  const { app, alice, bob, id } = await directChat(t)
   const eve = await signUp(app)
-  const id = await openDirect(app, alice, bob)
   await send(app, bob, id, 'hi')
   const listed = async (user: typeof alice) => (await api(app, user)('GET', '/api/conversations')).json().items.map((c: { id: string }) => c.id)
 

@@ -4,7 +4,7 @@
 import t from 'tap'
 import { Types } from 'mongoose'
 import { buildChatApp } from '../../helpers/build-app.js'
-import { openDirect } from '../../helpers/conversations.js'
+import { directChat, openDirect } from '../../helpers/conversations.js'
 import { api } from '../../helpers/rest.js'
 import { signUp } from '../../helpers/users.js'
 
@@ -43,9 +43,7 @@ t.test('one flush across conversations: per-conversation seqs 1..N, outsiders re
 })
 
 t.test('the same clientMsgId twice in one batch: stored once, both answered with it', async t => {
-  const app = await buildChatApp(t)
-  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
-  const ab = await openDirect(app, alice, bob)
+  const { app, alice, bob, id: ab } = await directChat(t)
   const results = await Promise.all([
     app.messages.send(alice.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
     app.messages.send(alice.id, { conversationId: ab, body: 'first', clientMsgId: 'same' }),
@@ -59,9 +57,7 @@ t.test('the same clientMsgId twice in one batch: stored once, both answered with
 })
 
 t.test('a lastSeq that lags the stored messages (crash before the bookkeeping write) heals on the next send', async t => {
-  const app = await buildChatApp(t)
-  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
-  const ab = await openDirect(app, alice, bob)
+  const { app, alice, bob, id: ab } = await directChat(t)
   for (let i = 0; i < 5; i++) await app.messages.send(alice.id, { conversationId: ab, body: `m${i}` })
   await app.models.Conversation.updateOne({ _id: ab }, { $set: { lastSeq: 2 } })
   // Delivered messages can be ahead of lastSeq for a moment (the write behind the delivery): marks reach them.
@@ -80,9 +76,7 @@ t.test('a lastSeq that lags the stored messages (crash before the bookkeeping wr
 })
 
 t.test('a hidden direct conversation comes back with the next message', async t => {
-  const app = await buildChatApp(t)
-  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
-  const ab = await openDirect(app, alice, bob)
+  const { app, alice, bob, id: ab } = await directChat(t)
   await app.messages.send(alice.id, { conversationId: ab, body: 'hi' })
   t.equal((await api(app, bob)('DELETE', `/api/conversations/${ab}`)).statusCode, 204)
   t.notOk((await api(app, bob)('GET', '/api/conversations')).json().items.some((c: { id: string }) => c.id === ab), 'hidden')
@@ -93,9 +87,7 @@ t.test('a hidden direct conversation comes back with the next message', async t 
 })
 
 t.test('one instance, many flushes in a row: the seqs it claimed are never taken twice (no conflicts to retry)', async t => {
-  const app = await buildChatApp(t)
-  const [alice, bob] = await Promise.all([signUp(app), signUp(app)])
-  const ab = await openDirect(app, alice, bob)
+  const { app, alice, bob, id: ab } = await directChat(t)
   const before = { ...app.messages.writer.stats }
   const waves = []
   for (let wave = 0; wave < 20; wave++) {

@@ -1,14 +1,10 @@
 import t from 'tap'
-import { buildChatApp } from '../../helpers/build-app.js'
-import { openDirect, send } from '../../helpers/conversations.js'
+import { directChat, send } from '../../helpers/conversations.js'
 import { api } from '../../helpers/rest.js'
 import { signUp } from '../../helpers/users.js'
 
 t.test('send and page: seq from 1, ascending pages, before/after cursors, hasMore', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const first = await api(app, alice)('POST', `/api/conversations/${id}/messages`, { body: 'hello' })
   t.equal(first.statusCode, 201)
   t.match(first.json(), { conversationId: id, seq: 1, senderId: alice.id, body: 'hello', attachments: [], clientMsgId: null, replyToId: null, editedAt: null, deletedAt: null })
@@ -38,11 +34,8 @@ t.test('send and page: seq from 1, ascending pages, before/after cursors, hasMor
 })
 
 t.test('authorization: outsiders, unknown and malformed ids are 404; operator objects are 400', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
+  const { app, alice, bob, id } = await directChat(t)
   const eve = await signUp(app)
-  const id = await openDirect(app, alice, bob)
   const message = await send(app, alice, id, 'private')
   const asEve = api(app, eve)
   for (const [method, url, payload] of [
@@ -73,10 +66,7 @@ t.test('authorization: outsiders, unknown and malformed ids are 404; operator ob
 })
 
 t.test('bodies: empty or blank 400, over MESSAGE_MAX_BYTES (UTF-8 bytes) 413, unknown attachments 404', async t => {
-  const app = await buildChatApp(t, { MESSAGE_MAX_BYTES: '100' })
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t, { MESSAGE_MAX_BYTES: '100' })
   const post = async (payload: unknown) => await api(app, alice)('POST', `/api/conversations/${id}/messages`, payload)
   for (const body of ['', '   \n\t ']) {
     const res = await post({ body })
@@ -100,10 +90,7 @@ t.test('bodies: empty or blank 400, over MESSAGE_MAX_BYTES (UTF-8 bytes) 413, un
 })
 
 t.test('clientMsgId: a retry answers 200 with the original; nothing stored twice, no seq consumed', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const post = async (user: typeof alice, payload: unknown) => await api(app, user)('POST', `/api/conversations/${id}/messages`, payload)
   const first = await post(alice, { body: 'once', clientMsgId: 'c-1' })
   t.equal(first.statusCode, 201)
@@ -124,10 +111,7 @@ t.test('clientMsgId: a retry answers 200 with the original; nothing stored twice
 })
 
 t.test('50 concurrent sends in one conversation get seqs exactly 1..50', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const results = await Promise.all(Array.from({ length: 50 }, async (_, i) =>
     await api(app, i % 2 === 0 ? alice : bob)('POST', `/api/conversations/${id}/messages`, { body: `n${i}` })))
   t.same(results.map(r => r.statusCode).filter(s => s !== 201), [])
@@ -140,10 +124,7 @@ t.test('50 concurrent sends in one conversation get seqs exactly 1..50', async t
 })
 
 t.test('edit and delete: sender only (or a platform admin), soft delete keeps id and seq', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const m1 = await send(app, alice, id, 'first')
   const m2 = await send(app, alice, id, 'second')
 
@@ -173,10 +154,7 @@ t.test('edit and delete: sender only (or a platform admin), soft delete keeps id
 })
 
 t.test('rate limit: RATE_LIMIT_MESSAGES per user per 10 s, 429 with Retry-After', async t => {
-  const app = await buildChatApp(t, { RATE_LIMIT_MESSAGES: '3' })
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t, { RATE_LIMIT_MESSAGES: '3' })
   for (let i = 0; i < 3; i++) await send(app, alice, id, `m${i}`)
   const limited = await api(app, alice)('POST', `/api/conversations/${id}/messages`, { body: 'one too many' })
   t.equal(limited.statusCode, 429)
@@ -187,10 +165,7 @@ t.test('rate limit: RATE_LIMIT_MESSAGES per user per 10 s, 429 with Retry-After'
 })
 
 t.test('a deleted account\'s messages stay, the sender shown as deleted', async t => {
-  const app = await buildChatApp(t)
-  const alice = await signUp(app)
-  const bob = await signUp(app)
-  const id = await openDirect(app, alice, bob)
+  const { app, alice, bob, id } = await directChat(t)
   const message = await send(app, bob, id, 'bye')
   t.equal((await api(app, bob)('DELETE', '/api/users/me', { password: bob.password })).statusCode, 204)
   const items = (await api(app, alice)('GET', `/api/conversations/${id}/messages`)).json().items

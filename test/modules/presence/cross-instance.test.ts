@@ -9,7 +9,7 @@ import { emitAck, emitRaw, untyped } from '../../helpers/realtime.js'
 import { bearer } from '../../helpers/rest.js'
 import { newSession, signUp } from '../../helpers/users.js'
 import { sleep, waitFor } from '../../helpers/wait.js'
-import { queried, record, TEST_TIMING } from './presence-helpers.js'
+import { aliceOnASeenFromB, queried, record, TEST_TIMING } from './presence-helpers.js'
 
 t.test('multi-device users are counted across instances; online and offline are pushed once', async t => {
   const cluster = await startCluster(t, { instances: 3, presenceTiming: TEST_TIMING })
@@ -62,14 +62,8 @@ t.test('multi-device users are counted across instances; online and offline are 
 })
 
 t.test('presence_query across instances refuses bad input and answers unknown ids offline', async t => {
-  const cluster = await startCluster(t, { instances: 2, presenceTiming: TEST_TIMING })
-  const [a, b] = cluster.instances
-  const alice = await signUp(a.app, 'alice')
-  const bob = await signUp(a.app, 'bob')
-  await cluster.connect(a, alice.accessToken)
-  const bobOnB = await cluster.connect(b, bob.accessToken)
+  const { alice, bob, bobOnB } = await aliceOnASeenFromB(t)
   const unknown = '0123456789abcdef01234567'
-  await waitFor(async () => (await queried(bobOnB, alice.id)).online, 10_000, 'alice online seen from B')
   const ack = await emitAck(bobOnB, 'presence_query', { userIds: [alice.id, unknown, bob.id, alice.id] })
   t.same(ack, {
     ok: true,

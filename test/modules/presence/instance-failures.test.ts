@@ -9,7 +9,7 @@ import { emitAck } from '../../helpers/realtime.js'
 import { bearer } from '../../helpers/rest.js'
 import { newSession, signUp } from '../../helpers/users.js'
 import { sleep, waitFor } from '../../helpers/wait.js'
-import { CRASH_BOUND_MS, queried, record, TEST_TIMING } from './presence-helpers.js'
+import { aliceOnASeenFromB, CRASH_BOUND_MS, queried, record, TEST_TIMING } from './presence-helpers.js'
 
 t.test('a crashed instance: its users go offline within the bound, pushed once; multi-device users stay', async t => {
   const cluster = await startCluster(t, { instances: 3, presenceTiming: TEST_TIMING })
@@ -54,13 +54,7 @@ t.test('a crashed instance: its users go offline within the bound, pushed once; 
 })
 
 t.test('Redis restarts empty: presence is rebuilt from the instances, nothing crashes meanwhile', async t => {
-  const cluster = await startCluster(t, { instances: 2, presenceTiming: TEST_TIMING })
-  const [a, b] = cluster.instances
-  const alice = await signUp(a.app, 'alice')
-  const bob = await signUp(a.app, 'bob')
-  await cluster.connect(a, alice.accessToken)
-  const bobOnB = await cluster.connect(b, bob.accessToken)
-  await waitFor(async () => (await queried(bobOnB, alice.id)).online, 10_000, 'alice online seen from B')
+  const { cluster, a, b, alice, bob, bobOnB } = await aliceOnASeenFromB(t)
 
   await cluster.redis.stop()
   await waitFor(() => a.app.cluster?.isUp() === false && b.app.cluster?.isUp() === false, 10_000, 'both noticed the outage')
