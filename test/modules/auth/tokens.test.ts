@@ -2,7 +2,7 @@ import t from 'tap'
 import { buildAuthApp, TEST_SECRET } from '../../helpers/build-app.js'
 import { bearer } from '../../helpers/rest.js'
 import { claimsOf, craftJwt, nowSeconds } from '../../helpers/tokens.js'
-import { signUp } from '../../helpers/users.js'
+import { newSession, signUp } from '../../helpers/users.js'
 
 type App = Awaited<ReturnType<typeof buildAuthApp>>
 
@@ -185,13 +185,13 @@ t.test('logout revokes the session: access and refresh tokens stop at once', asy
 t.test('logout with a refresh token of another of my sessions revokes that one too; someone else\'s is ignored', async t => {
   const app = await buildAuthApp(t)
   const user = await signUp(app)
-  const laptop = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: user.username, password: user.password } })).json()
+  const laptop = await newSession(app, user)
   const stranger = await signUp(app)
   let res = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(user.accessToken), payload: { refreshToken: laptop.refreshToken } })
   t.equal(res.statusCode, 204)
   t.equal((await me(app, bearer(laptop.accessToken))).statusCode, 401, 'the other session is revoked')
 
-  const phone = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: user.username, password: user.password } })).json()
+  const phone = await newSession(app, user)
   res = await app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(phone.accessToken), payload: { refreshToken: stranger.refreshToken } })
   t.equal(res.statusCode, 204)
   t.equal((await me(app, bearer(stranger.accessToken))).statusCode, 200, 'another user\'s session cannot be revoked this way')

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { directChat, send } from '../../helpers/conversations.js'
 import { api } from '../../helpers/rest.js'
-import { signUp } from '../../helpers/users.js'
+import { newSession, signUp } from '../../helpers/users.js'
 
 t.test('send and page: seq from 1, ascending pages, before/after cursors, hasMore', async t => {
   const { app, alice, bob, id } = await directChat(t)
@@ -145,8 +145,7 @@ t.test('edit and delete: sender only (or a platform admin), soft delete keeps id
   t.equal((await api(app, alice)('PATCH', `/api/messages/${m2.id}`, { body: 'resurrect' })).json().code, 'MESSAGE_DELETED')
 
   await app.models.User.updateOne({ _id: bob.id }, { $set: { role: 'admin' } })
-  const { accessToken } = (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: bob.username, password: bob.password } })).json()
-  const asAdmin = await app.inject({ method: 'DELETE', url: `/api/messages/${m1.id}`, headers: { authorization: `Bearer ${accessToken}` } })
+  const asAdmin = await api(app, await newSession(app, bob))('DELETE', `/api/messages/${m1.id}`)
   t.equal(asAdmin.statusCode, 204, 'a platform admin may delete anyone\'s message')
   t.ok((await app.models.Message.findById(m1.id).lean())?.deletedAt)
   const next = await send(app, alice, id, 'after deletes')
