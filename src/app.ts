@@ -21,7 +21,7 @@ import conversationsRoutes from './modules/conversations/conversations.routes.js
 import messagesRoutes from './modules/messages/messages.routes.js'
 import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
-import presencePlugin from './modules/presence/presence.plugin.js'
+import presencePlugin, { type PresencePluginOptions } from './modules/presence/presence.plugin.js'
 import { validatorCompiler } from './shared/validation.js'
 
 declare module 'fastify' {
@@ -37,6 +37,8 @@ export interface BuildOptions {
   cluster?: ClusterPluginOptions
   /** How often each instance polls MongoDB for revocations made elsewhere; default 2000 ms, 0 disables (tests). */
   revocationPollMs?: number
+  /** Presence store and the Redis store's timings (defaults in presence.plugin.ts). */
+  presence?: PresencePluginOptions
 }
 
 /** Largest JSON body the REST facade accepts (uploads go through multipart with their own limit). */
@@ -72,7 +74,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(realtimeGateway)
   // Domains, each after the plugins it declares as dependencies (fastify-plugin checks the order).
   await app.register(conversationsPlugin)
-  await app.register(presencePlugin)
+  await app.register(presencePlugin, options.presence ?? {})
   await app.register(attachmentsPlugin)
   await app.register(messagesPlugin)
   await app.register(healthRoutes)

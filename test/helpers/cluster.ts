@@ -15,7 +15,7 @@ export interface Instance {
   app: FastifyInstance
   /** `http://127.0.0.1:<port>` */
   url: string
-  /** The instance's Redis presence store (retimed when ClusterOptions.presenceTiming is set). */
+  /** The instance's Redis presence store (built with ClusterOptions.presenceTiming when set). */
   store: RedisPresenceStore
 }
 
@@ -52,7 +52,7 @@ export async function startCluster (t: TeardownHost, options: ClusterOptions = {
   // Tap runs teardowns last-added first: the sockets (connector below), then the instances, then Redis.
   const apps = appsOnOneDatabase(t, {
     env: { ...options.env, REDIS_URL: redis.url },
-    build: { revocationPollMs: 0, cluster: { maxRetryDelayMs: 200 }, ...options.build }
+    build: { revocationPollMs: 0, cluster: { maxRetryDelayMs: 200 }, presence: { redisTiming: options.presenceTiming }, ...options.build }
   })
   const connect = socketConnector(t)
   const instances: Instance[] = []
@@ -60,7 +60,6 @@ export async function startCluster (t: TeardownHost, options: ClusterOptions = {
     const app = await apps.start()
     const store = app.presence.presenceStore
     if (!(store instanceof RedisPresenceStore)) throw new Error('expected the Redis presence store with REDIS_URL set')
-    if (options.presenceTiming !== undefined) store.retime(options.presenceTiming)
     instances.push({ app, url: await listen(app), store })
   }
 

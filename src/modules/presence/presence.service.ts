@@ -42,7 +42,7 @@ export class PresenceService {
     this.store.onTransitions?.(async transitions => { await this.transitioned(transitions) })
   }
 
-  /** Where online state lives (tests reach the Redis store's timing and crash hooks through it). */
+  /** Where online state lives (the plugin's choice: this instance's memory, or Redis with a cluster). */
   get presenceStore (): PresenceStore {
     return this.store
   }
