@@ -96,6 +96,9 @@ export const SyncResult = Type.Object({
   conversations: Type.Array(Type.Object({
     conversationId: Type.String(),
     messages: Type.Array(Message),
+    /** More messages of this conversation: ask again from the last seq received. */
     hasMore: Type.Boolean()
-  }))
+  })),
+  /** Something was left for the next call (a conversation's rest, or conversations over the per-ack caps). */
+  hasMore: Type.Boolean()
 })

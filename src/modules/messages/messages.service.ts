@@ -12,6 +12,7 @@ import type { UserRole } from '../../storage/models/user.model.js'
 import type { Notifier } from '../../realtime/contracts.js'
 import { conversationNotFound, type ConversationsService } from '../conversations/conversations.service.js'
 import { objectId } from '../../shared/ids.js'
+import { syncMessages, type SyncAnswer, type SyncCursor } from './message-sync.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
 import type { MessageAttachment } from '../../storage/models/message.model.js'
 import { MessageWriter } from './message-writer.js'
@@ -53,9 +54,6 @@ export interface SendInput {
 }
 
 export interface ListOptions { beforeSeq?: number, afterSeq?: number, limit?: number }
-
-/** Most messages one sync answers per conversation; the client asks again from the last seq it got. */
-export const SYNC_PAGE = 100
 
 export const messageNotFound = (): AppError => notFound('No such message', 'MESSAGE_NOT_FOUND')
 
@@ -224,31 +222,9 @@ export class MessagesService {
     return { messageId: String(doc._id) }
   }
 
-  /**
-   * Catch-up after a reconnect. Each cursor answers the messages after its afterSeq (a 404 if the caller is not a
-   * member). Every other conversation of the caller answers what none of the caller's devices confirmed as
-   * delivered (after the deliveredSeq mark), and only when there is something. At most SYNC_PAGE messages per
-   * conversation; `hasMore` says to ask again with the last seq received.
-   */
-  async sync (userId: string, cursors: Array<{ conversationId: string, afterSeq: number }> = []): Promise<{ conversations: Array<{ conversationId: string, messages: Message[], hasMore: boolean }> }> {
-    const wanted = new Map<string, { id: Types.ObjectId, afterSeq: number }>()
-    for (const cursor of cursors) {
-      const conversation = await this.conversations.requireMember(userId, cursor.conversationId)
-      wanted.set(String(conversation._id), { id: conversation._id, afterSeq: cursor.afterSeq })
-    }
-    const uid = new Types.ObjectId(userId)
-    const all = await this.Conversation.find({ memberIds: uid }, { _id: 1, lastSeq: 1 }).lean()
-    const marks = await this.conversations.marksOf(userId, all.map(doc => doc._id))
-    for (const doc of all) {
-      const key = String(doc._id)
-      const delivered = marks.get(key)?.deliveredSeq ?? 0
-      if (!wanted.has(key) && doc.lastSeq > delivered) wanted.set(key, { id: doc._id, afterSeq: delivered })
-    }
-    const conversations = []
-    for (const [conversationId, { id, afterSeq }] of wanted) {
-      const { items, hasMore } = await this.page(id, { afterSeq, limit: SYNC_PAGE })
-      conversations.push({ conversationId, messages: items, hasMore })
-    }
-    return { conversations }
+  /** Catch-up after a reconnect, bounded per ack (message-sync.ts). */
+  async sync (userId: string, cursors: SyncCursor[] = []): Promise<SyncAnswer> {
+    return await syncMessages({ Conversation: this.Conversation, conversations: this.conversations, page: async (id, options) => await this.page(id, options) }, userId, cursors)
   }
+
 }

@@ -20,3 +20,11 @@ t.test('stale entries are pruned when the map is full', async t => {
   t.equal((throttle as unknown as { last: Map<string, unknown> }).last.size, 1, 'a and b were forgotten: memory stays bounded')
   t.equal(throttle.allow('c', 'c', true, 5002), false, 'c is fresh, so its repeat is dropped')
 })
+
+t.test('alternating true/false does not pass the throttle: at most maxPerWindow indicators a window', async t => {
+  const throttle = new TypingThrottle({ windowMs: 1000, maxPerWindow: 4 })
+  const passed = Array.from({ length: 100 }, (_, i) => throttle.allow('u', 'c', i % 2 === 0, i * 5)).filter(Boolean).length
+  t.equal(passed, 4, '100 alternations in half a second: 4 pass')
+  t.equal(throttle.allow('u', 'c', true, 1000), true, 'the next window opens again')
+  t.equal(throttle.allow('u', 'other', true, 10), true, 'other conversations are not affected')
+})
