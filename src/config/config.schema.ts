@@ -24,28 +24,48 @@ export const EnvSchema = Type.Object({
   DB_HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   /** Unset: a single instance with no cluster. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
-  /** Required when NODE_ENV=production; in development a random one is generated (tokens die with the process). */
+  /**
+   * Required when NODE_ENV=production; in development a random one is generated (tokens die with the process).
+   * Outside NODE_ENV=test, known example secrets and trivially weak ones are refused (see jwt-secret.ts).
+   */
   JWT_SECRET: Type.Optional(Type.String({ minLength: 32 })),
   ACCESS_TOKEN_TTL: duration('15m'),
   REFRESH_TOKEN_TTL: duration('30d'),
+  /** Absolute session lifetime: no refresh beyond this age of the login (401 SESSION_ENDED). Default 90d. */
+  SESSION_MAX_AGE: duration('90d'),
   UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1, default: 26214400 }),
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
   /** Login attempts per IP per minute; 0 disables. */
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, default: 10 }),
-  /** Failed logins per account (username or email) per 15 minutes before it answers 429; 0 disables. */
+  /** Failed password checks per account (username or email) and IP per 15 minutes before 429; 0 disables. */
   RATE_LIMIT_LOGIN_ACCOUNT: Type.Integer({ minimum: 0, default: 10 }),
+  /**
+   * Failed password checks per account from all IPs together per 15 minutes; 0 disables. Loose on purpose: an
+   * attacker elsewhere must not be able to lock the owner out (OWASP), only to slow a distributed guess.
+   */
+  RATE_LIMIT_LOGIN_ACCOUNT_TOTAL: Type.Integer({ minimum: 0, default: 100 }),
+  /** Registrations per IP per hour; 0 disables. */
+  RATE_LIMIT_REGISTER: Type.Integer({ minimum: 0, default: 20 }),
   /** argon2id memory in KiB. Default 19456 (19 MiB, OWASP's minimum with 2 iterations). */
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 8, maximum: 4194304, default: 19456 }),
   /** argon2id iterations. Default 2. */
   ARGON2_TIME_COST: Type.Integer({ minimum: 1, maximum: 100, default: 2 }),
   /** argon2id lanes. Default 1. */
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  /**
+   * argon2 hashes/verifications run at once per instance; the rest wait in line. Default 2: they share libuv's
+   * threadpool (4 threads unless UV_THREADPOOL_SIZE) with the embedded engine's file writes.
+   */
+  ARGON2_MAX_CONCURRENT: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** Comma-separated allowed origins; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: Type.String({ default: '' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
-  /** Trust X-Forwarded-* from a load balancer in front: true, false, or a comma-separated list of its addresses/CIDRs. */
+  /**
+   * Trust X-Forwarded-* from a load balancer in front: false, or a comma-separated list of its addresses/CIDRs.
+   * `true` (trust any peer, so any client can pick its IP) is refused when NODE_ENV=production.
+   */
   TRUST_PROXY: Type.String({ default: 'false' }),
   ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 3 })),
   ADMIN_EMAIL: Type.Optional(Type.String({ minLength: 3 })),

@@ -3,6 +3,7 @@ import path from 'node:path'
 import type { Static, TObject } from 'typebox'
 import { Value } from 'typebox/value'
 import { EnvSchema, DbServerEnvSchema, type Env } from './config.schema.js'
+import { weakSecretReason } from './jwt-secret.js'
 
 /** The typed configuration the app is built from. */
 export interface AppConfig {
@@ -21,14 +22,20 @@ export interface AppConfig {
   jwtSecretGenerated: boolean
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  /** Absolute session lifetime (seconds since the login): refreshing beyond it is refused. */
+  sessionMaxAgeSeconds: number
   uploadMaxBytes: number
   messageMaxBytes: number
   rateLimitMessages: number
   rateLimitLogin: number
-  /** Failed logins per account per 15 minutes; 0: no per-account limit. */
+  /** Failed password checks per account and IP per 15 minutes; 0: no limit. */
   rateLimitLoginAccount: number
-  /** argon2id cost parameters for new password hashes. */
-  argon2: { memoryKib: number; timeCost: number; parallelism: number }
+  /** Failed password checks per account from all IPs per 15 minutes; 0: no limit. */
+  rateLimitLoginAccountTotal: number
+  /** Registrations per IP per hour; 0: no limit. */
+  rateLimitRegister: number
+  /** argon2id cost parameters for new password hashes, and how many hashes run at once. */
+  argon2: { memoryKib: number; timeCost: number; parallelism: number; maxConcurrent: number }
   corsOrigins: string[] | '*'
   logLevel: Env['LOG_LEVEL']
   trustProxy: boolean | string[]
@@ -98,6 +105,15 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
   if (env.NODE_ENV === 'production' && env.JWT_SECRET === undefined) {
     throw new ConfigError('JWT_SECRET: required when NODE_ENV=production (at least 32 characters)')
   }
+  // The test kit's fixed secrets are fine in tests; anywhere else a published or patterned secret is no secret.
+  const weakness = env.JWT_SECRET !== undefined && env.NODE_ENV !== 'test' ? weakSecretReason(env.JWT_SECRET) : null
+  if (weakness !== null) {
+    throw new ConfigError(`JWT_SECRET: refused, it ${weakness}; generate one with: openssl rand -base64 48`)
+  }
+  if (env.NODE_ENV === 'production' && env.TRUST_PROXY.trim() === 'true') {
+    throw new ConfigError('TRUST_PROXY: `true` lets any client set its own IP (X-Forwarded-For) and so bypass the ' +
+      'per-IP limits; when NODE_ENV=production give the load balancer\'s addresses/CIDRs instead')
+  }
   const adminVars = [env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD]
   const adminSet = adminVars.filter(v => v !== undefined).length
   if (adminSet !== 0 && adminSet !== 3) {
@@ -118,12 +134,20 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     jwtSecretGenerated: env.JWT_SECRET === undefined,
     accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
     refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
+    sessionMaxAgeSeconds: parseDuration(env.SESSION_MAX_AGE),
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
     rateLimitLogin: env.RATE_LIMIT_LOGIN,
     rateLimitLoginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
-    argon2: { memoryKib: env.ARGON2_MEMORY_KIB, timeCost: env.ARGON2_TIME_COST, parallelism: env.ARGON2_PARALLELISM },
+    rateLimitLoginAccountTotal: env.RATE_LIMIT_LOGIN_ACCOUNT_TOTAL,
+    rateLimitRegister: env.RATE_LIMIT_REGISTER,
+    argon2: {
+      memoryKib: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_TIME_COST,
+      parallelism: env.ARGON2_PARALLELISM,
+      maxConcurrent: env.ARGON2_MAX_CONCURRENT
+    },
     corsOrigins: cors === '*' ? '*' : cors.split(',').map(o => o.trim()).filter(o => o !== ''),
     logLevel: env.LOG_LEVEL,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),

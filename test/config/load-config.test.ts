@@ -18,7 +18,10 @@ t.test('defaults give a runnable development config on the embedded engine', asy
   t.equal(config.rateLimitMessages, 100)
   t.equal(config.rateLimitLogin, 10)
   t.equal(config.rateLimitLoginAccount, 10)
-  t.same(config.argon2, { memoryKib: 19456, timeCost: 2, parallelism: 1 })
+  t.equal(config.rateLimitLoginAccountTotal, 100)
+  t.equal(config.rateLimitRegister, 20)
+  t.equal(config.sessionMaxAgeSeconds, 90 * 86400)
+  t.same(config.argon2, { memoryKib: 19456, timeCost: 2, parallelism: 1, maxConcurrent: 2 })
   t.same(config.corsOrigins, [])
   t.equal(config.trustProxy, false)
   t.equal(config.jwtSecretGenerated, true)
@@ -39,9 +42,13 @@ t.test('values are converted from strings', async t => {
     ARGON2_MEMORY_KIB: '65536',
     ARGON2_TIME_COST: '3',
     ARGON2_PARALLELISM: '2',
+    ARGON2_MAX_CONCURRENT: '4',
+    RATE_LIMIT_LOGIN_ACCOUNT_TOTAL: '50',
+    RATE_LIMIT_REGISTER: '0',
+    SESSION_MAX_AGE: '7d',
     CORS_ORIGINS: 'https://a.example, https://b.example',
     TRUST_PROXY: '10.0.0.0/8,127.0.0.1',
-    JWT_SECRET: 'x'.repeat(32)
+    JWT_SECRET: 'k3Jd8s0Qm2Zr7Tq9Vw1Xy4Bn6Lp5Hc0A'
   })
   t.equal(config.port, 8080)
   t.equal(config.mongodbUrl, 'mongodb://db:27017/parley')
@@ -51,7 +58,10 @@ t.test('values are converted from strings', async t => {
   t.equal(config.refreshTokenTtlSeconds, 7200)
   t.equal(config.rateLimitMessages, 0)
   t.equal(config.rateLimitLoginAccount, 0)
-  t.same(config.argon2, { memoryKib: 65536, timeCost: 3, parallelism: 2 })
+  t.same(config.argon2, { memoryKib: 65536, timeCost: 3, parallelism: 2, maxConcurrent: 4 })
+  t.equal(config.rateLimitLoginAccountTotal, 50)
+  t.equal(config.rateLimitRegister, 0)
+  t.equal(config.sessionMaxAgeSeconds, 7 * 86400)
   t.same(config.corsOrigins, ['https://a.example', 'https://b.example'])
   t.same(config.trustProxy, ['10.0.0.0/8', '127.0.0.1'])
   t.equal(config.jwtSecretGenerated, false)
@@ -92,10 +102,47 @@ t.test('bad values fail fast, naming each variable', async t => {
 
 t.test('production with a secret and a complete admin', async t => {
   const config = loadConfig({
-    NODE_ENV: 'production', JWT_SECRET: 's'.repeat(40), ADMIN_USERNAME: 'root', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'longenough'
+    NODE_ENV: 'production', JWT_SECRET: 'q8Vh2Lr5Nw0Ez7Kc3Tb9Ym6Fs1Pd4Gx0Ua2', TRUST_PROXY: '172.28.0.10', ADMIN_USERNAME: 'root', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'longenough'
   })
   t.equal(config.env, 'production')
   t.same(config.admin, { username: 'root', email: 'root@example.com', password: 'longenough' })
+})
+
+t.test('JWT_SECRET: example and trivially weak secrets are refused outside NODE_ENV=test, naming the variable', async t => {
+  const composeFallback = 'dev-only-secret-change-me-0123456789abcdef'
+  const refused = [
+    composeFallback,
+    'test-secret-that-is-long-enough-0123456789',
+    'cluster-test-secret-that-is-long-enough-0123',
+    'bench-secret-that-is-long-enough-0123456789',
+    'bench-cluster-secret-that-is-long-enough-0123456789',
+    'x'.repeat(32),
+    's'.repeat(40),
+    'abababababababababababababababab',
+    'please-change-me-to-something-long-enough',
+    'your-jwt-secret-goes-here-at-least-32-chars'
+  ]
+  for (const NODE_ENV of ['production', 'development']) {
+    for (const JWT_SECRET of refused) {
+      t.throws(() => loadConfig({ NODE_ENV, JWT_SECRET }), /^JWT_SECRET: refused/, `${NODE_ENV}: ${JWT_SECRET}`)
+    }
+  }
+  // Every secret this repository prints in docs and examples is on the list.
+  const compose = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8')
+  t.notMatch(compose, /JWT_SECRET:-/, 'compose has no fallback secret any more')
+  const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+  const exampleSecret = /^JWT_SECRET=(.*)$/m.exec(example)?.[1] ?? ''
+  if (exampleSecret !== '') t.throws(() => loadConfig({ JWT_SECRET: exampleSecret }), /JWT_SECRET/)
+  t.equal(loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'test-secret-that-is-long-enough-0123456789' }).env, 'test', 'the test kit\'s secret works in tests')
+  const random = 'Zs4n0r9PqL2xW7vB1mT8yK3cH6dF5gJ0'
+  t.equal(loadConfig({ NODE_ENV: 'production', JWT_SECRET: random }).jwtSecret, random, 'a random secret is accepted')
+})
+
+t.test('TRUST_PROXY=true is refused in production; addresses/CIDRs are accepted', async t => {
+  const secret = 'Zs4n0r9PqL2xW7vB1mT8yK3cH6dF5gJ0'
+  t.throws(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, TRUST_PROXY: 'true' }), /^TRUST_PROXY: /)
+  t.same(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret, TRUST_PROXY: '172.28.0.10' }).trustProxy, ['172.28.0.10'])
+  t.equal(loadConfig({ NODE_ENV: 'development', TRUST_PROXY: 'true' }).trustProxy, true, 'allowed outside production')
 })
 
 t.test('durations', async t => {
