@@ -4,7 +4,14 @@
  * after the store, and through it the journal, has resolved) and writes the replies.
  *
  * A bad frame (impossible length, unknown opcode, unparsable BSON, OP_COMPRESSED that was never
- * negotiated) closes that connection only; other connections keep being served.
+ * negotiated) closes that connection only; other connections keep being served. The same holds for anything
+ * that throws while a frame is read, parsed, run or answered: every socket callback and the per-connection
+ * command loop catch, log and close their own connection, so no frame can end the process.
+ *
+ * Limits: at most `maxConnections` sockets (more are closed at once); per connection, a frame in progress
+ * is at most `maxMessageBytes` (a header announcing more closes the connection) and reading pauses while
+ * the frames queued behind the running command hold `maxMessageBytes` or more, so a client that sends
+ * without reading replies makes the engine buffer about two messages, not whatever it sends.
  */
 import net from 'node:net'
 import { BSON, type Document } from 'bson'
@@ -27,6 +34,8 @@ export interface EmbeddedServerOptions {
   logger: EngineLogger
   /** Largest accepted wire message. */
   maxMessageBytes: number
+  /** Concurrent connections; one more is closed on accept. */
+  maxConnections: number
   /** Idle cursors are closed after this. */
   cursorTimeoutMs: number
 }
@@ -35,12 +44,16 @@ export interface EmbeddedServerOptions {
 const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster'])
 /** Pause reading when this many requests are queued on one connection (client pipelining hard). */
 const QUEUE_HIGH_WATER = 256
+/** At most one warning a second about refused connections, however many arrive. */
+const REFUSAL_LOG_INTERVAL_MS = 1000
 
 export class EmbeddedServer {
   readonly cursors: CursorRegistry
   private readonly server: net.Server
   private readonly connections = new Set<Connection>()
   private totalConnections = 0
+  private refusedConnections = 0
+  private lastRefusalLog = 0
   private nextRequestId = 0
   private readonly startedAt = Date.now()
 
@@ -74,6 +87,7 @@ export class EmbeddedServer {
   stats (): ServerStats {
     return {
       maxMessageBytes: this.options.maxMessageBytes,
+      maxConnections: this.options.maxConnections,
       currentConnections: this.connections.size,
       totalConnections: this.totalConnections,
       openCursors: this.cursors.size
@@ -86,9 +100,28 @@ export class EmbeddedServer {
   }
 
   private accept (socket: net.Socket): void {
-    const conn = new Connection(this, socket, ++this.totalConnections, this.startedAt)
-    this.connections.add(conn)
-    socket.once('close', () => this.connections.delete(conn))
+    if (this.connections.size >= this.options.maxConnections) {
+      // Closed before any byte is read: a flood of sockets costs a file descriptor for an instant, no buffers.
+      socket.on('error', () => {})
+      socket.destroy()
+      this.refusedConnections++
+      const now = Date.now()
+      if (now - this.lastRefusalLog >= REFUSAL_LOG_INTERVAL_MS) {
+        this.lastRefusalLog = now
+        this.options.logger.warn({ maxConnections: this.options.maxConnections, refused: this.refusedConnections },
+          'embedded mongo: connection limit reached, closing new connections')
+      }
+      return
+    }
+    try {
+      const conn = new Connection(this, socket, ++this.totalConnections, this.startedAt)
+      this.connections.add(conn)
+      socket.once('close', () => this.connections.delete(conn))
+    } catch (err) {
+      // e.g. a socket reset before it could be set up: drop it, keep the listener
+      this.options.logger.warn({ err }, 'embedded mongo: could not set up a connection')
+      socket.destroy()
+    }
   }
 }
 
@@ -98,6 +131,8 @@ const MAX_REPLY_BYTES = 16 * 1024 * 1024 + 16 * 1024
 class Connection {
   private readonly decoder: FrameDecoder
   private readonly queue: Array<Buffer | ProtocolError> = []
+  /** Bytes of the complete frames in `queue`. */
+  private queuedBytes = 0
   private loop: Promise<void> | undefined
   private closed = false
   private readonly base: Omit<CommandContext, 'db'>
@@ -120,16 +155,22 @@ class Connection {
       stats: () => server.stats()
     }
     socket.setNoDelay(true)
-    socket.on('data', chunk => this.onData(chunk))
+    socket.on('data', chunk => {
+      try {
+        this.onData(chunk)
+      } catch (err) {
+        this.fail(err, 'embedded mongo: closing connection after an error reading a message')
+      }
+    })
     socket.on('error', err => logger.debug({ err, connectionId: id }, 'embedded mongo: socket error'))
-    socket.once('close', () => { this.closed = true; this.queue.length = 0 })
+    socket.once('close', () => { this.closed = true; this.clearQueue() })
     logger.debug({ connectionId: id, remote: this.base.remote }, 'embedded mongo: connection accepted')
   }
 
   /** Closes the socket and resolves once the command in flight (if any) has finished. */
   async destroy (): Promise<void> {
     this.closed = true
-    this.queue.length = 0
+    this.clearQueue()
     this.socket.destroy()
     await this.loop
   }
@@ -137,36 +178,53 @@ class Connection {
   private onData (chunk: Buffer): void {
     if (this.closed) return
     const frames = this.decoder.push(chunk)
-    for (const frame of frames) this.queue.push(frame)
+    for (const frame of frames) {
+      this.queue.push(frame)
+      this.queuedBytes += frame.length
+    }
     if (this.decoder.error !== undefined) {
       // Serve what came before the bad bytes, then close; read nothing more meanwhile.
       this.queue.push(this.decoder.error)
       this.socket.pause()
-    } else if (this.queue.length >= QUEUE_HIGH_WATER) {
+    } else if (this.queue.length >= QUEUE_HIGH_WATER || this.queuedBytes >= this.server.options.maxMessageBytes) {
       this.socket.pause()
     }
-    this.loop ??= this.drain().finally(() => { this.loop = undefined })
+    this.loop ??= this.drain()
+      .catch(err => this.fail(err, 'embedded mongo: closing connection after an internal error'))
+      .finally(() => { this.loop = undefined })
   }
 
+  /** Runs queued frames one at a time. Whatever a frame throws closes this connection only. */
   private async drain (): Promise<void> {
     while (!this.closed) {
       const item = this.queue.shift()
       if (item === undefined) return
       if (item instanceof ProtocolError) return this.fail(item)
-      await this.handleFrame(item)
-      if (this.socket.isPaused() && this.queue.length < QUEUE_HIGH_WATER / 2 && this.decoder.error === undefined && !this.closed) {
+      this.queuedBytes -= item.length
+      try {
+        await this.handleFrame(item)
+      } catch (err) {
+        return this.fail(err, 'embedded mongo: closing connection after an error handling a message')
+      }
+      if (this.socket.isPaused() && this.belowLowWater() && this.decoder.error === undefined && !this.closed) {
         this.socket.resume()
       }
     }
   }
 
-  private fail (err: unknown): void {
-    this.server.options.logger.warn(
-      { err, connectionId: this.id, remote: this.base.remote },
-      'embedded mongo: closing connection after a bad message'
-    )
-    this.closed = true
+  private belowLowWater (): boolean {
+    return this.queue.length < QUEUE_HIGH_WATER / 2 && this.queuedBytes < this.server.options.maxMessageBytes / 2
+  }
+
+  private clearQueue (): void {
     this.queue.length = 0
+    this.queuedBytes = 0
+  }
+
+  private fail (err: unknown, message = 'embedded mongo: closing connection after a bad message'): void {
+    this.server.options.logger.warn({ err, connectionId: this.id, remote: this.base.remote }, message)
+    this.closed = true
+    this.clearQueue()
     this.socket.destroy()
   }
 
@@ -192,13 +250,16 @@ class Connection {
   }
 
   private async runLegacyQuery (ns: string, raw: Document): Promise<Document> {
-    const query = (raw.$query !== undefined && typeof raw.$query === 'object' ? raw.$query : raw) as Document
+    const query = (raw.$query !== undefined ? raw.$query : raw) as unknown
+    if (query === null || typeof query !== 'object' || Array.isArray(query) || '_bsontype' in query) {
+      return errorReply(new MongoCommandError(2, 'BadValue', 'OP_QUERY $query must be a document'))
+    }
     const name = Object.keys(query)[0] ?? ''
     if (!ns.endsWith('.$cmd') || !OP_QUERY_COMMANDS.has(name)) {
       return errorReply(new MongoCommandError(352, 'UnsupportedOpQueryCommand',
         `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`))
     }
-    return await runCommand(query, { ...this.base, db: ns.slice(0, -'.$cmd'.length) })
+    return await runCommand(query as Document, { ...this.base, db: ns.slice(0, -'.$cmd'.length) })
   }
 
   /** BSON for a reply (at most MongoDB's 16 MiB + 16 KiB internal limit); a reply too large to serialise becomes an error reply instead. */

@@ -19,8 +19,13 @@ export interface EmbeddedMongoOptions {
   /** Data directory for durable mode; null or undefined = in memory. */
   dataDir?: string | null
   logger?: EngineLogger            // default: silent
-  /** Largest accepted wire message. Default 48_000_000 (MongoDB's maxMessageSizeBytes). */
+  /**
+   * Largest accepted wire message. Default 48_000_000 (MongoDB's maxMessageSizeBytes). A frame header
+   * announcing more closes the connection; it also bounds what one connection can make the engine buffer.
+   */
   maxMessageBytes?: number
+  /** Concurrent client connections; connections over the cap are closed at once. Default 1000. */
+  maxConnections?: number
   /** Idle cursors are closed after this. Default 600_000 (10 min, MongoDB's default). */
   cursorTimeoutMs?: number
   /** Passed to the journal. */
@@ -39,6 +44,11 @@ export interface EmbeddedMongo {
   port: number
   close (): Promise<void>   // stops accepting, closes connections, closes the journal
 }
+
+/** Default for `maxMessageBytes`: MongoDB's maxMessageSizeBytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 48_000_000
+/** Default for `maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 1000
 
 const noop = (): void => {}
 const silentLogger: EngineLogger = { debug: noop, info: noop, warn: noop, error: noop }
@@ -67,7 +77,8 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
   const server = new EmbeddedServer({
     store,
     logger,
-    maxMessageBytes: options.maxMessageBytes ?? 48_000_000,
+    maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     cursorTimeoutMs: options.cursorTimeoutMs ?? 600_000
   })
   let address

@@ -18,7 +18,7 @@ function context (): { ctx: CommandContext; errors: unknown[] } {
     connectionId: 1,
     remote: '127.0.0.1:1',
     startedAt: Date.now(),
-    stats: () => ({ maxMessageBytes: 48_000_000, currentConnections: 1, totalConnections: 1, openCursors: cursors.size })
+    stats: () => ({ maxMessageBytes: 48_000_000, maxConnections: 1000, currentConnections: 1, totalConnections: 1, openCursors: cursors.size })
   }
   return { ctx, errors }
 }

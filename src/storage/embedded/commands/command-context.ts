@@ -23,6 +23,7 @@ export interface CommandContext {
 
 export interface ServerStats {
   maxMessageBytes: number
+  maxConnections: number
   currentConnections: number
   totalConnections: number
   openCursors: number

@@ -83,7 +83,7 @@ export const handshakeCommands: Record<string, CommandHandler> = {
       uptimeMillis,
       uptimeEstimate: Math.floor(uptimeMillis / 1000),
       localTime: new Date(),
-      connections: { current: stats.currentConnections, available: 1_000_000, totalCreated: stats.totalConnections },
+      connections: { current: stats.currentConnections, available: Math.max(0, stats.maxConnections - stats.currentConnections), totalCreated: stats.totalConnections },
       metrics: { cursor: { open: { total: stats.openCursors } }, document: { held: ctx.store.documentCount() } },
       ok: 1
     }
