@@ -9,22 +9,36 @@ const MAX_EXTENSION_LENGTH = 16
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufeff]/g
 // Reserved on Windows and in Content-Disposition quoting.
 const RESERVED = /[<>:"|?*]/g
+// The name is client input of up to ~80 KB (busboy's part-header limit): only single-class, one-pass patterns touch
+// it (each character is looked at a bounded number of times). Trimming is a scan: `[\s.]+$` retries from every
+// position of a run that does not reach the end, quadratic in the run's length (seconds for tens of KB).
+const SPACE = /^\s$/
+const isTrimmed = (char: string): boolean => char === '.' || SPACE.test(char)
+
+/** `text` without leading and trailing whitespace and dots. */
+function trimSpacesAndDots (text: string): string {
+  let start = 0
+  let end = text.length
+  while (start < end && isTrimmed(text[start])) start++
+  while (end > start && isTrimmed(text[end - 1])) end--
+  return text.slice(start, end)
+}
 
 /**
  * A safe display name: the last path segment only (`/` and `\` both separate), no control or bidi characters,
  * no leading dots (so no `..`, no hidden files) or trailing dots/spaces, at most MAX_NAME_LENGTH characters with
- * the extension kept. An empty result becomes `file`.
+ * the extension kept. An empty result becomes `file`. Linear in the length of `raw`.
  */
 export function sanitizeFileName (raw: string | undefined): string {
   let name = (raw ?? '').normalize('NFC').replace(UNSAFE, '')
-  name = name.split(/[/\\]/).pop() ?? ''
-  name = name.replace(RESERVED, '_').replace(/\.{2,}/g, '.').replace(/^[\s.]+/, '').replace(/[\s.]+$/, '').replace(/\s+/g, ' ')
+  name = name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1)
+  name = trimSpacesAndDots(name.replace(RESERVED, '_').replace(/\.{2,}/g, '.')).replace(/\s+/g, ' ')
   const chars = Array.from(name)
   if (chars.length > MAX_NAME_LENGTH) {
     const dot = name.lastIndexOf('.')
     const extension = dot > 0 ? Array.from(name.slice(dot)) : []
     const keep = extension.length > 1 && extension.length <= MAX_EXTENSION_LENGTH ? extension : []
-    name = chars.slice(0, MAX_NAME_LENGTH - keep.length).join('').replace(/[\s.]+$/, '') + keep.join('')
+    name = trimSpacesAndDots(chars.slice(0, MAX_NAME_LENGTH - keep.length).join('')) + keep.join('')
   }
   return name === '' ? 'file' : name
 }

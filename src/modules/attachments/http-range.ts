@@ -1,5 +1,24 @@
 /** Single byte ranges of `Range: bytes=...` (RFC 9110 §14). */
 
+const DIGITS = /^[0-9]*$/
+
+/**
+ * `bytes = first - last` (whitespace allowed around each token, `bytes` in any case) as its two digit strings,
+ * either may be empty; null for anything else. A scan, not one pattern: `\s*(\d*)\s*` backtracks quadratically
+ * over a long run of spaces, and the header is client input.
+ */
+function splitRange (header: string): [string, string] | null {
+  const value = header.trim()
+  if (value.slice(0, 5).toLowerCase() !== 'bytes') return null
+  const spec = value.slice(5).trimStart()
+  if (spec[0] !== '=') return null
+  const dash = spec.indexOf('-')
+  if (dash < 0) return null
+  const first = spec.slice(1, dash).trim()
+  const last = spec.slice(dash + 1).trim()
+  return DIGITS.test(first) && DIGITS.test(last) ? [first, last] : null
+}
+
 /** Inclusive byte positions. */
 export interface ByteRange { start: number, end: number }
 
@@ -10,9 +29,9 @@ export interface ByteRange { start: number, end: number }
  */
 export function parseRange (header: string | undefined, size: number): ByteRange | 'unsatisfiable' | null {
   if (header === undefined) return null
-  const match = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header)
-  if (match === null) return null
-  const [, first, last] = match
+  const parts = splitRange(header)
+  if (parts === null) return null
+  const [first, last] = parts
   if (first === '' && last === '') return null
   if (first === '') {
     // Suffix: the last n bytes (all of them when n >= size); n = 0 selects nothing.
