@@ -34,6 +34,16 @@ export const EnvSchema = Type.Object({
   /** Absolute session lifetime: no refresh beyond this age of the login (401 SESSION_ENDED). Default 90d. */
   SESSION_MAX_AGE: duration('90d'),
   UPLOAD_MAX_BYTES: Type.Integer({ minimum: 1, default: 26214400 }),
+  /** Bytes of attachments one user may have stored (1 GiB); 0 disables the quota. */
+  UPLOAD_QUOTA_BYTES: Type.Integer({ minimum: 0, default: 1073741824 }),
+  /** Uploads per user per hour; 0 disables. */
+  RATE_LIMIT_UPLOADS: Type.Integer({ minimum: 0, default: 100 }),
+  /** Uploads never posted in a message (or whose every message was deleted) are removed after this. */
+  UPLOAD_ORPHAN_TTL: duration('24h'),
+  /** Longest an HTTP request may take to arrive, headers and body (uploads included); then 408 and the connection closes. */
+  REQUEST_TIMEOUT: duration('120s'),
+  /** Longest the request headers may take to arrive (at most REQUEST_TIMEOUT). */
+  HEADERS_TIMEOUT: duration('20s'),
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),

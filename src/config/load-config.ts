@@ -25,6 +25,15 @@ export interface AppConfig {
   /** Absolute session lifetime (seconds since the login): refreshing beyond it is refused. */
   sessionMaxAgeSeconds: number
   uploadMaxBytes: number
+  /** Stored attachment bytes per user; 0: no quota. */
+  uploadQuotaBytes: number
+  /** Uploads per user per hour; 0: no limit. */
+  rateLimitUploads: number
+  /** Age after which an unposted (or released) upload is removed. */
+  uploadOrphanTtlSeconds: number
+  /** HTTP timeouts: whole request, and headers (at most the request timeout). */
+  requestTimeoutSeconds: number
+  headersTimeoutSeconds: number
   messageMaxBytes: number
   rateLimitMessages: number
   rateLimitLogin: number
@@ -136,6 +145,11 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
     sessionMaxAgeSeconds: parseDuration(env.SESSION_MAX_AGE),
     uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+    uploadQuotaBytes: env.UPLOAD_QUOTA_BYTES,
+    rateLimitUploads: env.RATE_LIMIT_UPLOADS,
+    uploadOrphanTtlSeconds: parseDuration(env.UPLOAD_ORPHAN_TTL),
+    requestTimeoutSeconds: parseDuration(env.REQUEST_TIMEOUT),
+    headersTimeoutSeconds: Math.min(parseDuration(env.HEADERS_TIMEOUT), parseDuration(env.REQUEST_TIMEOUT)),
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
     rateLimitLogin: env.RATE_LIMIT_LOGIN,
