@@ -52,6 +52,8 @@ export const ERROR_STATUS = {
   MESSAGE_DELETED: 409,
   // 413, 415, 416, 429
   PAYLOAD_TOO_LARGE: 413,
+  /** The upload would take the user's stored attachments over UPLOAD_QUOTA_BYTES. */
+  QUOTA_EXCEEDED: 413,
   TOO_MANY_PARTS: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
