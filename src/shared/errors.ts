@@ -31,7 +31,7 @@ export const ERROR_STATUS = {
   REFRESH_TOKEN_REUSED: 401,
   SESSION_ENDED: 401,
   INVALID_CREDENTIALS: 401,
-  /** Socket handshake only: the token is fine but the account is disabled or deleted. */
+  /** The token is fine but the account is disabled or deleted (REST guard and socket handshake). */
   ACCOUNT_UNAVAILABLE: 401,
   // 403: authenticated, not allowed
   FORBIDDEN: 403,
@@ -48,6 +48,8 @@ export const ERROR_STATUS = {
   // 409: conflicts with what is stored
   USERNAME_TAKEN: 409,
   EMAIL_TAKEN: 409,
+  /** A username the system shows or that would impersonate it (deleted-user, admin, system, ...). */
+  USERNAME_RESERVED: 409,
   ADMIN_CONFLICT: 409,
   MESSAGE_DELETED: 409,
   // 413, 415, 416, 429
