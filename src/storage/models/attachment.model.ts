@@ -15,6 +15,10 @@ export interface AttachmentDoc {
   mimeType: string
   /** Conversations it was posted in or uploaded for: their members may download it. */
   conversationIds: Types.ObjectId[]
+  /** Last claimed for a message. Unset: never posted, so removed once older than UPLOAD_ORPHAN_TTL. */
+  postedAt?: Date
+  /** When no live message carried it any more (all deleted): only admins read it, removed UPLOAD_ORPHAN_TTL later. */
+  releasedAt?: Date
   createdAt: Date
 }
 
@@ -25,11 +29,16 @@ const attachmentSchema = new Schema<AttachmentDoc>({
   name: { type: String, required: true },
   size: { type: Number, required: true },
   mimeType: { type: String, required: true },
-  conversationIds: { type: [Schema.Types.ObjectId], default: [] }
+  conversationIds: { type: [Schema.Types.ObjectId], default: [] },
+  postedAt: { type: Date },
+  releasedAt: { type: Date }
 }, { timestamps: { createdAt: true, updatedAt: false }, versionKey: false })
 
 // Reads and claims go by _id; this one serves "a user's uploads, newest first" (quota, cleanup of unposted files).
 attachmentSchema.index({ uploaderId: 1, createdAt: -1 })
+// The orphan sweep: unposted uploads by age, released ones by release time.
+attachmentSchema.index({ postedAt: 1, createdAt: 1 })
+attachmentSchema.index({ releasedAt: 1 })
 
 /** The Attachment model on the given connection (registered once per connection). */
 export function attachmentModel (connection: Connection): AttachmentModel {

@@ -52,6 +52,8 @@ messageSchema.index(
   { unique: true, partialFilterExpression: { clientMsgId: { $type: 'string' } } }
 )
 messageSchema.index({ senderId: 1, createdAt: -1 })
+// "Which live messages carry this file": attachment downloads and the orphan sweep (attachments.service.ts).
+messageSchema.index({ 'attachments._id': 1 })
 
 export function messageModel (connection: Connection): MessageModel {
   return (connection.models.Message as MessageModel | undefined) ?? connection.model<MessageDoc>('Message', messageSchema, 'messages')
