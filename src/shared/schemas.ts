@@ -20,6 +20,10 @@ export const ObjectIdString = Type.Codec(Type.String({ pattern: '^[0-9a-fA-F]{24
 
 export const IsoDate = Type.String({ format: 'date-time' })
 
+/** Free text used in a query (a search prefix): bounded, and without NUL, which MongoDB refuses in a regex. */
+export const SearchText = (maxLength: number, description: string) =>
+  Type.String({ maxLength, pattern: '^[^\\u0000]*$', description })
+
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()])
 
 /** The contract's REST error body, for the OpenAPI description of error answers. */

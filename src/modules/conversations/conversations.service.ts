@@ -16,7 +16,7 @@ import type { PublicUser } from '../users/users.schemas.js'
 import type { Conversation } from './conversations.schemas.js'
 import { toConversation } from './conversations.view.js'
 import type { TypingThrottle } from './typing-throttle.js'
-import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 import { objectId } from '../../shared/ids.js'
 
 export interface ConversationsServiceOptions {
@@ -43,8 +43,9 @@ function cursorOf (doc: ConversationDoc): string {
 }
 
 function readCursor (position: Record<string, unknown>): { t: Date, i: Types.ObjectId } | null {
-  const id = typeof position.i === 'string' ? objectId(position.i) : null
-  return typeof position.t === 'number' && Number.isFinite(position.t) && id !== null ? { t: new Date(position.t), i: id } : null
+  const t = cursorTime(position.t)
+  const i = cursorObjectId(position.i)
+  return t !== null && i !== null ? { t, i } : null
 }
 
 export class ConversationsService {
@@ -208,6 +209,18 @@ export class ConversationsService {
   }
 
   /** The caller's marks in many conversations at once. */
+  /** Which of `candidateIds` share at least one conversation with `userId` (the user themself included). */
+  async contactsAmong (userId: string, candidateIds: string[]): Promise<Set<string>> {
+    const uid = objectId(userId)
+    const candidates = candidateIds.map(objectId).filter((id): id is Types.ObjectId => id !== null)
+    const found = new Set(candidateIds.filter(id => id === userId))
+    if (uid === null || candidates.length === 0) return found
+    const shared = await this.Conversation.find({ $and: [{ memberIds: uid }, { memberIds: { $in: candidates } }] }, { memberIds: 1 }).lean()
+    const wanted = new Set(candidateIds)
+    for (const doc of shared) for (const member of doc.memberIds) if (wanted.has(String(member))) found.add(String(member))
+    return found
+  }
+
   async marksOf (userId: string, conversationIds: Types.ObjectId[]): Promise<Map<string, ConversationMemberDoc>> {
     const marks = await this.ConversationMember.find({ userId: new Types.ObjectId(userId), conversationId: { $in: conversationIds } }).lean()
     return new Map(marks.map(mark => [String(mark.conversationId), mark]))

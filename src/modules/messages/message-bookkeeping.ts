@@ -3,11 +3,17 @@
  * move forward only (another instance's flush may have gone further) and a new message un-hides it; per sender, the
  * read mark moves to their last message (so unreadCount = lastSeq - readSeq needs no counting). Two bulkWrites,
  * run at once, whatever the number of messages.
+ *
+ * The lastMessage copies are of the messages as the writer stored them. A message edited or deleted after its
+ * delivery but before this bookkeeping (its own lastMessage update found nothing to change yet) would come back
+ * here as it was sent, deleted text included: so the copies just written are checked against the stored messages
+ * once, after the write, and any edited or deleted one is replaced (whichever order the two land in, the final
+ * copy is the stored message).
  */
 import type { Types } from 'mongoose'
 import type { ConversationModel } from '../../storage/models/conversation.model.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
-import type { MessageDoc } from '../../storage/models/message.model.js'
+import type { MessageDoc, MessageModel } from '../../storage/models/message.model.js'
 
 /** A conversation as the writer read it. */
 export interface ConversationState { memberIds: Types.ObjectId[], lastSeq: number, hiddenFor?: Types.ObjectId[] }
@@ -15,6 +21,7 @@ export interface ConversationState { memberIds: Types.ObjectId[], lastSeq: numbe
 export interface BookkeepingModels {
   Conversation: ConversationModel
   ConversationMember: ConversationMemberModel
+  Message: MessageModel
   /** Reports a write that failed twice (the messages are stored and delivered regardless). */
   onError?: (error: unknown) => void
 }
@@ -52,6 +59,19 @@ export async function writeBookkeeping (models: BookkeepingModels, stored: Messa
     bulkWrite(models.Conversation, conversationWrites, models.onError),
     bulkWrite(models.ConversationMember, markWrites, models.onError)
   ])
+  await refreshChangedCopies(models, [...last.values()])
+}
+
+/** Replaces lastMessage copies whose message was edited or deleted meanwhile with the stored message. */
+async function refreshChangedCopies (models: BookkeepingModels, written: MessageDoc[]): Promise<void> {
+  if (written.length === 0) return
+  const changed = await models.Message.find({
+    _id: { $in: written.map(doc => doc._id) },
+    $or: [{ deletedAt: { $exists: true } }, { editedAt: { $exists: true } }]
+  }).lean()
+  await Promise.all(changed.map(async doc => {
+    await models.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: doc } })
+  }))
 }
 
 /** A failed write is retried once, then reported. */

@@ -195,7 +195,13 @@ export class MessagesService {
       { _id: doc._id, deletedAt: { $exists: false } }, { $set: { body, editedAt: new Date() } }, { returnDocument: 'after', lean: true }
     )
     if (updated === null) throw new AppError('MESSAGE_DELETED', 'The message was deleted')
-    await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
+    // A delete that lands meanwhile wins: its copy is never overwritten by this edit's, and no update follows it.
+    await this.Conversation.updateOne(
+      { _id: doc.conversationId, 'lastMessage._id': doc._id, 'lastMessage.deletedAt': { $exists: false } }, { $set: { lastMessage: updated } }
+    )
+    if (await this.Message.exists({ _id: doc._id, deletedAt: { $exists: false } }) === null) {
+      throw new AppError('MESSAGE_DELETED', 'The message was deleted')
+    }
     const message = toMessage(updated)
     this.notifier.toConversation(String(doc.conversationId), 'message_updated', { message }, { exceptSocketId })
     return message

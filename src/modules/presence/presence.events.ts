@@ -4,6 +4,6 @@ import type { PresenceService } from './presence.service.js'
 
 export function presenceEvents (presence: PresenceService): SocketHandlers {
   return {
-    presence_query: async (_context, payload) => await presence.query(payload.userIds)
+    presence_query: async (context, payload) => await presence.query(context.userId, payload.userIds)
   }
 }

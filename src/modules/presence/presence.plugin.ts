@@ -32,7 +32,8 @@ async function presencePlugin (app: FastifyInstance, options: PresencePluginOpti
     store,
     User: app.models.User,
     notifier: app.realtime.notifier,
-    conversationIdsOf: async userId => await app.conversations.conversationIdsOf(userId)
+    conversationIdsOf: async userId => await app.conversations.conversationIdsOf(userId),
+    contactsAmong: async (userId, candidateIds) => await app.conversations.contactsAmong(userId, candidateIds)
   })
   app.decorate('presence', presence)
   app.users.isOnline = userId => presence.isOnline(userId)

@@ -16,6 +16,8 @@ export interface PresenceServiceOptions {
   notifier: Notifier
   /** The conversations of a user, for transitions with no socket at hand (reaped instances). Default: none. */
   conversationIdsOf?: (userId: string) => Promise<string[]>
+  /** Which of these users share a conversation with the asker: only theirs is answered. Default: only the asker. */
+  contactsAmong?: (userId: string, candidateIds: string[]) => Promise<Set<string>>
 }
 
 /** One socket, as presence sees it. */
@@ -33,12 +35,14 @@ export class PresenceService {
   private readonly User: UserModel
   private readonly notifier: Notifier
   private readonly conversationIdsOf: (userId: string) => Promise<string[]>
+  private readonly contactsAmong: (userId: string, candidateIds: string[]) => Promise<Set<string>>
 
   constructor (options: PresenceServiceOptions) {
     this.store = options.store
     this.User = options.User
     this.notifier = options.notifier
     this.conversationIdsOf = options.conversationIdsOf ?? (async () => [])
+    this.contactsAmong = options.contactsAmong ?? (async (userId, ids) => new Set(ids.filter(id => id === userId)))
     this.store.onTransitions?.(async transitions => { await this.transitioned(transitions) })
   }
 
@@ -90,16 +94,21 @@ export class PresenceService {
     }
   }
 
-  /** Online state and lastSeenAt of each requested user; unknown ids answer offline with null. */
-  async query (userIds: string[]): Promise<PresenceQueryResult> {
-    const ids = [...new Set(userIds)]
+  /**
+   * Online state and lastSeenAt of each requested user, as `askerId` may see them: users who share no conversation
+   * with the asker (and unknown ids) answer offline with null, exactly like a stranger looks in the pushes.
+   */
+  async query (askerId: string, userIds: string[]): Promise<PresenceQueryResult> {
+    const asked = [...new Set(userIds)]
+    const visible = await this.contactsAmong(askerId, asked)
+    const ids = asked.filter(id => visible.has(id))
     const [online, users] = await Promise.all([
       this.store.onlineAmong(ids),
       this.User.find({ _id: { $in: ids } }, { lastSeenAt: 1, deletedAt: 1 }).lean()
     ])
     const byId = new Map(users.map(user => [String(user._id), user]))
     const result: PresenceQueryResult = {}
-    for (const id of ids) {
+    for (const id of asked) {
       const user = byId.get(id)
       result[id] = {
         online: user !== undefined && user.deletedAt == null && online.has(id),

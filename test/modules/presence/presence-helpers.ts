@@ -3,6 +3,7 @@ import type { PresenceState } from 'parley/events'
 import type { RedisPresenceTiming } from '../../../src/modules/presence/redis-presence.store.js'
 import type { TeardownHost } from '../../helpers/build-app.js'
 import { startCluster } from '../../helpers/cluster.js'
+import { openDirect } from '../../helpers/conversations.js'
 import { collect, emitOk, type ParleyClient } from '../../helpers/realtime.js'
 import { signUp } from '../../helpers/users.js'
 import { waitFor } from '../../helpers/wait.js'
@@ -20,12 +21,14 @@ export async function queried (socket: ParleyClient, userId: string): Promise<Pr
   return (await emitOk(socket, 'presence_query', { userIds: [userId] }))[userId]
 }
 
-/** Two instances with TEST_TIMING: alice connected to A, bob to B, once B sees her online. */
+/** Two instances with TEST_TIMING: alice (on A) and bob (on B) share a conversation; ready once B sees her online. */
 export async function aliceOnASeenFromB (t: TeardownHost) {
   const cluster = await startCluster(t, { instances: 2, presenceTiming: TEST_TIMING })
   const [a, b] = cluster.instances
   const alice = await signUp(a.app, 'alice')
   const bob = await signUp(a.app, 'bob')
+  // presence_query answers only about contacts.
+  await openDirect(a.app, alice, bob)
   await cluster.connect(a, alice.accessToken)
   const bobOnB = await cluster.connect(b, bob.accessToken)
   await waitFor(async () => (await queried(bobOnB, alice.id)).online, 10_000, 'alice online seen from B')
