@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox'
-import { IsoDate, ObjectIdString, PageQuery } from '../../shared/schemas.js'
+import { IsoDate, ObjectIdString, PageQuery, SearchText } from '../../shared/schemas.js'
 
 export { errorResponses } from '../../shared/schemas.js'
 
@@ -36,7 +36,7 @@ export const UserList = Type.Object({
 export const UserIdParams = Type.Object({ id: ObjectIdString })
 
 export const SearchQuery = Type.Object({
-  search: Type.Optional(Type.String({ maxLength: 64, description: 'prefix of a username, first or last name (case-insensitive)' })),
+  search: Type.Optional(SearchText(64, 'prefix of a username, first or last name (case-insensitive)')),
   ...PageQuery
 }, { additionalProperties: false })
 
