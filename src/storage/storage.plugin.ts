@@ -54,6 +54,9 @@ async function storagePlugin (app: FastifyInstance, options: StorageOptions): Pr
 
   app.decorate('storage', { connection, embedded })
   app.readiness.add('mongodb', async () => {
+    // A failed journal still answers pings (reads are served) but refuses every write: not ready.
+    const health = embedded?.health()
+    if (health?.state === 'failed') throw new Error(`embedded engine refuses writes: ${health.error.message}`, { cause: health.error })
     await connection.db!.admin().ping()
   })
   app.addHook('onClose', async () => {

@@ -37,12 +37,20 @@ export interface EmbeddedMongoOptions {
   ttlMonitorIntervalMs?: number
 }
 
+/**
+ * 'failed' once the journal could not write (disk full, I/O error): from then on every write is refused
+ * with OperationFailed until a restart, which recovers the durable state; reads keep being served.
+ */
+export type EngineHealth = { state: 'ok' } | { state: 'failed'; error: Error }
+
 export interface EmbeddedMongo {
   /** e.g. mongodb://127.0.0.1:40123/?directConnection=true */
   url: string
   host: string
   port: number
   close (): Promise<void>   // stops accepting, closes connections, closes the journal
+  /** For readiness checks; always 'ok' in memory. */
+  health (): EngineHealth
 }
 
 /** Default for `maxMessageBytes`: MongoDB's maxMessageSizeBytes. */
@@ -59,6 +67,7 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
   let store: EmbeddedStore
   let memory: MemoryStore
   let closeStore: () => Promise<void> = async () => {}
+  let failure: () => Error | undefined = () => undefined
   if (options.dataDir != null) {
     const journaled = await openJournaledStore({
       dataDir: options.dataDir,
@@ -68,6 +77,7 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
     })
     store = journaled.store
     closeStore = async () => await journaled.close()
+    failure = () => journaled.failure()
   } else {
     store = memory = new MemoryStore({})
   }
@@ -98,6 +108,10 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
     url,
     host: address.address,
     port: address.port,
+    health: () => {
+      const error = failure()
+      return error === undefined ? { state: 'ok' } : { state: 'failed', error }
+    },
     close: async () => {
       closing ??= (async () => {
         await ttl.stop() // before the journal closes: a pass in flight still appends

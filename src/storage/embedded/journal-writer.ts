@@ -159,7 +159,8 @@ export class JournalWriter {
       this.failure = err as Error
       this.logger.error({ err, file: journalName(this.stats.generation), appends: batch.length },
         'journal write failed; rejecting this and all later writes until restart')
-      for (const item of batch) item.reject(this.failedError())
+      const failed = new Error(`journal write failed: ${(err as Error).message}`, { cause: err })
+      for (const item of batch) item.reject(failed)
       return
     }
     this.stats.segmentBytes += buf.length

@@ -25,6 +25,8 @@ export interface JournaledStoreHandle extends JournaledStore {
   stats (): JournalStats
   /** Compacts now, regardless of size thresholds; resolves when done (failures are logged). */
   compact (): Promise<void>
+  /** The journal write error that stopped the journal (every later write is refused); undefined while healthy. */
+  failure (): Error | undefined
 }
 
 /**
@@ -45,7 +47,8 @@ export async function openJournaledStore (options: JournaledStoreOptions): Promi
     append (records) {
       if (writer === undefined) return Promise.reject(new Error('journal is not open yet: replay must not append'))
       return writer.append(records)
-    }
+    },
+    failure: () => writer?.failed
   }
   let compactor: Compactor
   try {
@@ -71,6 +74,7 @@ export async function openJournaledStore (options: JournaledStoreOptions): Promi
       store,
       stats: () => ({ ...live.stats }),
       compact: () => compactor.compactNow(),
+      failure: () => live.failed,
       close () {
         closing ??= (async () => {
           await compactor.stop()

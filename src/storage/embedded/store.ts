@@ -57,6 +57,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async dropDatabase (db: string): Promise<void> {
+    this.assertWritable()
     if (!this.dbs.has(db)) return
     this.dbs.delete(db)
     await this.commit([{ t: 'dropDb', db }])
@@ -75,6 +76,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async createCollection (db: string, coll: string, options: Document = {}): Promise<void> {
+    this.assertWritable()
     checkNamespace(db, coll)
     if (this.get(db, coll) !== undefined) throw new MongoCommandError(48, 'NamespaceExists', `Collection ${db}.${coll} already exists.`)
     const records: JournalRecord[] = []
@@ -83,6 +85,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async dropCollection (db: string, coll: string): Promise<boolean> {
+    this.assertWritable()
     const colls = this.dbs.get(db)
     if (colls?.has(coll) !== true) return false
     colls.delete(coll)
@@ -91,6 +94,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async createIndexes (db: string, coll: string, specs: IndexSpec[]): Promise<{ numIndexesBefore: number; numIndexesAfter: number; createdCollectionAutomatically: boolean }> {
+    this.assertWritable()
     checkNamespace(db, coll)
     if (!Array.isArray(specs) || specs.length === 0) throw new MongoCommandError(2, 'BadValue', 'Must specify at least one index to create')
     const wanted = specs.map(specFromRequest)
@@ -129,6 +133,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async dropIndexes (db: string, coll: string, index: string | string[] | Document): Promise<{ nIndexesWas: number }> {
+    this.assertWritable()
     const c = this.get(db, coll)
     if (c === undefined) throw new MongoCommandError(26, 'NamespaceNotFound', `ns not found ${db}.${coll}`)
     const was = c.indexes.size
@@ -153,6 +158,7 @@ export class MemoryStore implements EmbeddedStore {
   // ---- writes ----
 
   async insert (db: string, coll: string, docs: Document[], ordered: boolean): Promise<InsertResult> {
+    this.assertWritable()
     checkNamespace(db, coll)
     const records: JournalRecord[] = []
     const c = this.ensure(db, coll, records)
@@ -174,6 +180,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async update (db: string, coll: string, updates: UpdateStatement[], ordered: boolean): Promise<UpdateResult> {
+    this.assertWritable()
     checkNamespace(db, coll)
     const records: JournalRecord[] = []
     const result: UpdateResult = { n: 0, nModified: 0, upserted: [], writeErrors: [] }
@@ -191,6 +198,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async delete (db: string, coll: string, deletes: DeleteStatement[], ordered: boolean): Promise<DeleteResult> {
+    this.assertWritable()
     const records: JournalRecord[] = []
     const result: DeleteResult = { n: 0, writeErrors: [] }
     const c = this.get(db, coll)
@@ -213,6 +221,7 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   async findAndModify (db: string, coll: string, args: FindAndModifyArgs): Promise<FindAndModifyResult> {
+    this.assertWritable()
     checkNamespace(db, coll)
     const remove = args.remove === true
     if (remove === (args.update !== undefined)) {
@@ -280,6 +289,7 @@ export class MemoryStore implements EmbeddedStore {
    * and tests call it.
    */
   async expireTtl (now: Date = new Date()): Promise<number> {
+    this.assertWritable()
     const pass = this.ttlPass.then(async () => await expireTtlPass(this.ttlTarget, now))
     this.ttlPass = pass.catch(() => {})
     return await pass
@@ -334,6 +344,19 @@ export class MemoryStore implements EmbeddedStore {
       records.push({ t: 'createColl', db, coll, options: cloneDoc(options) })
     }
     return c
+  }
+
+  /**
+   * After a journal failure nothing more may change memory: a change that cannot be journaled would be
+   * served by reads and lost at restart. OperationFailed: neither retryable nor a topology change, so the
+   * driver reports it at once (IllegalOperation, a read-only mongod's code, the driver rewrites into a
+   * misleading "does not support retryable writes").
+   */
+  private assertWritable (): void {
+    const failure = this.durability?.failure?.()
+    if (failure === undefined) return
+    throw new MongoCommandError(96, 'OperationFailed',
+      `the embedded engine refuses writes after a journal write failure (${failure.message}); restart it once the disk is fixed`)
   }
 
   private async commit (records: JournalRecord[]): Promise<void> {

@@ -114,6 +114,11 @@ export type JournalRecord =
 export interface Durability {
   /** Resolves once the records are on disk (fsync'd). Calls in the same tick may share one fsync. */
   append(records: JournalRecord[]): Promise<void>
+  /**
+   * Set once appends can no longer succeed (a failed journal write): the store then refuses writes before
+   * changing memory. Undefined while healthy.
+   */
+  failure?(): Error | undefined
 }
 
 /**

@@ -22,7 +22,7 @@ t.test('GET /ready answers 503 when storage is unreachable', async t => {
   const res = await app.inject({ method: 'GET', url: '/ready' })
   t.equal(res.statusCode, 503)
   t.equal(res.json().status, 'unavailable')
-  t.not(res.json().checks.mongodb, 'ok')
+  t.same(res.json().checks, { mongodb: 'unavailable' }, 'a state, not the error text')
 })
 
 t.test('readiness checks that hang are bounded by a timeout', async t => {
@@ -30,6 +30,6 @@ t.test('readiness checks that hang are bounded by a timeout', async t => {
   app.readiness.add('stuck', () => new Promise(() => {}))
   const report = await app.readiness.run(50)
   t.equal(report.ready, false)
-  t.match(report.checks.stuck, /no answer within 50 ms/)
+  t.equal(report.checks.stuck, 'unavailable')
   t.equal(report.checks.mongodb, 'ok')
 })
