@@ -47,6 +47,8 @@ export const EnvSchema = Type.Object({
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
+  /** Client events per socket per 10 s, of any kind; 0 disables. */
+  RATE_LIMIT_SOCKET_EVENTS: Type.Integer({ minimum: 0, default: 300 }),
   /** Login attempts per IP per minute; 0 disables. */
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, default: 10 }),
   /** Failed password checks per account (username or email) and IP per 15 minutes before 429; 0 disables. */
@@ -71,6 +73,10 @@ export const EnvSchema = Type.Object({
   ARGON2_MAX_CONCURRENT: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
   /** Comma-separated allowed origins; `*` allows any. Empty: same-origin only. */
   CORS_ORIGINS: Type.String({ default: '' }),
+  /** When set, GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  /** Write concern `w` of every write on a real MongoDB (`majority` or a number of members, at least 1); always `j: true`. */
+  MONGODB_WRITE_CONCERN: Type.String({ pattern: '^(majority|[1-9][0-9]?)$', default: 'majority' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   /**
    * Trust X-Forwarded-* from a load balancer in front: false, or a comma-separated list of its addresses/CIDRs.

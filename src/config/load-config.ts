@@ -36,6 +36,12 @@ export interface AppConfig {
   headersTimeoutSeconds: number
   messageMaxBytes: number
   rateLimitMessages: number
+  /** Client events per socket per 10 s; 0: no limit. */
+  rateLimitSocketEvents: number
+  /** Bearer token /metrics requires, or null (public). */
+  metricsToken: string | null
+  /** `w` of the write concern on a real MongoDB (with `j: true`). */
+  mongodbWriteConcern: 'majority' | number
   rateLimitLogin: number
   /** Failed password checks per account and IP per 15 minutes; 0: no limit. */
   rateLimitLoginAccount: number
@@ -152,6 +158,9 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     headersTimeoutSeconds: Math.min(parseDuration(env.HEADERS_TIMEOUT), parseDuration(env.REQUEST_TIMEOUT)),
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
+    rateLimitSocketEvents: env.RATE_LIMIT_SOCKET_EVENTS,
+    metricsToken: env.METRICS_TOKEN ?? null,
+    mongodbWriteConcern: env.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(env.MONGODB_WRITE_CONCERN),
     rateLimitLogin: env.RATE_LIMIT_LOGIN,
     rateLimitLoginAccount: env.RATE_LIMIT_LOGIN_ACCOUNT,
     rateLimitLoginAccountTotal: env.RATE_LIMIT_LOGIN_ACCOUNT_TOTAL,
