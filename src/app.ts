@@ -15,7 +15,7 @@ import usersPlugin from './modules/users/users.plugin.js'
 import authRoutes from './modules/auth/auth.routes.js'
 import usersRoutes from './modules/users/users.routes.js'
 import conversationsPlugin from './modules/conversations/conversations.plugin.js'
-import attachmentsPlugin from './modules/attachments/attachments.plugin.js'
+import attachmentsPlugin, { type AttachmentsPluginOptions } from './modules/attachments/attachments.plugin.js'
 import messagesPlugin from './modules/messages/messages.plugin.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
 import messagesRoutes from './modules/messages/messages.routes.js'
@@ -39,6 +39,8 @@ export interface BuildOptions {
   revocationPollMs?: number
   /** Presence store and the Redis store's timings (defaults in presence.plugin.ts). */
   presence?: PresencePluginOptions
+  /** The attachments plugin's orphan sweep interval (default in attachments.plugin.ts). */
+  attachments?: AttachmentsPluginOptions
 }
 
 /** Largest JSON body the REST facade accepts (uploads go through multipart with their own limit). */
@@ -75,7 +77,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   // Domains, each after the plugins it declares as dependencies (fastify-plugin checks the order).
   await app.register(conversationsPlugin)
   await app.register(presencePlugin, options.presence ?? {})
-  await app.register(attachmentsPlugin)
+  await app.register(attachmentsPlugin, options.attachments ?? {})
   await app.register(messagesPlugin)
   await app.register(healthRoutes)
   await app.register(authRoutes, { prefix: '/api/auth' })

@@ -27,10 +27,11 @@ export class GridFsStore {
   }
 
   /**
-   * Streams `source` into a GridFS file with id `id`, detecting its type on the way. Over `maxBytes` (or cut by
-   * the parser's own limit) it throws 413 PAYLOAD_TOO_LARGE; on any failure nothing of the file is left.
+   * Streams `source` into a GridFS file with id `id`, detecting its type on the way. Over `maxBytes` it throws
+   * `overLimit()` (default 413 PAYLOAD_TOO_LARGE, also when cut by the parser's own limit); on any failure
+   * nothing of the file is left.
    */
-  async write (id: Types.ObjectId, filename: string, source: Source, maxBytes: number): Promise<StoredFile> {
+  async write (id: Types.ObjectId, filename: string, source: Source, maxBytes: number, overLimit = () => tooLarge(maxBytes)): Promise<StoredFile> {
     const upload = this.bucket.openUploadStreamWithId(id, filename)
     // Errors are also reported through the write/end callbacks awaited below; this keeps them from being unhandled.
     upload.on('error', () => {})
@@ -40,7 +41,7 @@ export class GridFsStore {
       for await (const chunk of source) {
         const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array)
         inspector.push(buffer)
-        if (inspector.size > maxBytes) throw tooLarge(maxBytes)
+        if (inspector.size > maxBytes) throw overLimit()
         await new Promise<void>((resolve, reject) => upload.write(buffer, error => error != null ? reject(error) : resolve()))
       }
       if (source.truncated === true) throw tooLarge(maxBytes)
