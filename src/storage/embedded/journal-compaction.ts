@@ -68,7 +68,10 @@ export class Compactor {
 
   private start (): void {
     if (this.running !== undefined || this.stopped || this.writer.failed !== undefined) return
-    this.running = this.compact().finally(() => { this.running = undefined })
+    // compact() logs its own failures; the catch only keeps a throw outside its try from going unhandled
+    this.running = this.compact()
+      .catch(err => { this.logger.error({ err }, 'journal compaction failed') })
+      .finally(() => { this.running = undefined })
   }
 
   private async compact (): Promise<void> {
