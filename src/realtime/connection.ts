@@ -3,6 +3,8 @@
  * events (dispatched only once the rooms are joined) and the lifecycle listeners on connect and disconnect.
  */
 import type { FastifyInstance } from 'fastify'
+import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible'
+import { rateLimited } from '../shared/errors.js'
 import type { ConversationRoomsResolver, SocketContext } from './contracts.js'
 import { ackError, splitArgs, type EventRunner } from './ack.js'
 import { deadlineOf, ExpiryTimer } from './socket-session.js'
@@ -23,7 +25,12 @@ export interface ConnectionDeps {
   resolveRooms: () => ConversationRoomsResolver | null
   connectionListeners: readonly ConnectionListener[]
   disconnectionListeners: readonly DisconnectionListener[]
+  /** Client events per socket (keyed by socket id), or null for no limit. */
+  eventLimiter: RateLimiterMemory | null
 }
+
+/** Events of one socket running at once; past it the next is answered RATE_LIMITED (a client must await its acks). */
+export const MAX_EVENTS_IN_FLIGHT = 50
 
 /** Runs a lifecycle listener; its failure is logged, never the socket's problem. */
 function callListener (app: FastifyInstance, run: () => void | Promise<void>): void {
@@ -54,19 +61,48 @@ async function joinConversationRooms (app: FastifyInstance, socket: ParleySocket
   }
 }
 
-/** Client events wait for the rooms: a handler never runs for a socket that is not yet where it belongs. */
-function dispatch (socket: ParleySocket, context: SocketContext, runners: ReadonlyMap<string, EventRunner>, ready: Promise<boolean>): void {
+function answerError (args: unknown[], response: ReturnType<typeof ackError>): void {
+  const { ack } = splitArgs(args)
+  try {
+    ack?.(response)
+  } catch {}
+}
+
+/** Consumes one event of the socket's budget; the refusal to answer, or null when the event may run. */
+async function overBudget (limiter: RateLimiterMemory | null, socketId: string): Promise<ReturnType<typeof ackError> | null> {
+  if (limiter === null) return null
+  try {
+    await limiter.consume(socketId)
+    return null
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error
+    const refusal = rateLimited(error.msBeforeNext, 'events on this socket')
+    return ackError(refusal.code, refusal.message)
+  }
+}
+
+/**
+ * Client events wait for the rooms: a handler never runs for a socket that is not yet where it belongs. Each event
+ * counts against the socket's budget (RATE_LIMIT_SOCKET_EVENTS) and at most MAX_EVENTS_IN_FLIGHT run at once.
+ */
+function dispatch (socket: ParleySocket, context: SocketContext, deps: ConnectionDeps, ready: Promise<boolean>): void {
+  let inFlight = 0
   socket.onAny((event: string, ...args: unknown[]) => {
-    void ready.then(ok => {
+    if (inFlight >= MAX_EVENTS_IN_FLIGHT) {
+      answerError(args, ackError('RATE_LIMITED', `More than ${MAX_EVENTS_IN_FLIGHT} events in flight on this socket: wait for their acks`))
+      return
+    }
+    inFlight++
+    void ready.then(async ok => {
       if (!ok || !socket.connected) return
-      const runner = runners.get(event)
-      if (runner !== undefined) return runner(context, args)
+      const refused = await overBudget(deps.eventLimiter, socket.id)
+      if (refused !== null) return answerError(args, refused)
+      const runner = deps.runners.get(event)
+      if (runner !== undefined) return await runner(context, args)
       // Unknown events change nothing; an ack, if sent, is still answered.
-      const { ack } = splitArgs(args)
-      try {
-        ack?.(ackError('UNKNOWN_EVENT', 'No such event'))
-      } catch {}
-    })
+      answerError(args, ackError('UNKNOWN_EVENT', 'No such event'))
+    }).catch(error => { deps.app.log.error({ err: error }, 'socket event dispatch failed') })
+      .finally(() => { inFlight-- })
   })
 }
 
@@ -96,7 +132,7 @@ export function serveConnection (socket: ParleySocket, deps: ConnectionDeps): vo
     return
   }
   const ready = joinConversationRooms(app, socket, deps.resolveRooms())
-  dispatch(socket, context, deps.runners, ready)
+  dispatch(socket, context, deps, ready)
   void ready.then(ok => {
     if (!ok || !socket.connected) return
     for (const listener of deps.connectionListeners) callListener(app, () => listener(socket))

@@ -12,6 +12,7 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
 import type { ConversationRoomsResolver, Notifier, SocketContext, SocketHandler, SocketHandlers } from './contracts.js'
 import type { ClientEventName } from './events.js'
 import { compileEvent, type EventRunner } from './ack.js'
@@ -84,6 +85,9 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   const connectionListeners: ConnectionListener[] = []
   const disconnectionListeners: DisconnectionListener[] = []
   let resolveRooms: ConversationRoomsResolver | null = null
+  // Per socket, so one instance's memory is the right place (a socket lives on one instance).
+  const perTenSeconds = app.config.rateLimitSocketEvents
+  const eventLimiter = perTenSeconds > 0 ? new RateLimiterMemory({ keyPrefix: 'socket-events', points: perTenSeconds, duration: 10 }) : null
 
   const register = <E extends ClientEventName>(name: E, handle: SocketHandler<E>): void => {
     if (runners.has(name)) throw new Error(`Socket event "${name}" is registered twice`)
@@ -121,7 +125,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   })
 
   io.on('connection', socket => {
-    serveConnection(socket, { app, registry, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners })
+    serveConnection(socket, { app, registry, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter })
   })
 
   const stopListening = app.revocation.onRevoked(revocation => {

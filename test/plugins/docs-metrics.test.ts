@@ -23,6 +23,19 @@ t.test('Prometheus metrics at /metrics count requests', async t => {
   t.match(res.body, /http_request_duration_seconds_count\{method="GET",route="\/health",status_code="200"\} 1/)
 })
 
+t.test('with METRICS_TOKEN, /metrics needs it as a Bearer token', async t => {
+  const token = 'scrape-me-0123456789abcdef'
+  const app = await buildTestApp(t, { METRICS_TOKEN: token })
+  for (const authorization of [undefined, 'Bearer wrong-token-0123456789ab', `Bearer ${token}x`, `Basic ${token}`]) {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: authorization === undefined ? {} : { authorization } })
+    t.equal(res.statusCode, 401, String(authorization))
+    t.notMatch(res.body, /process_cpu/, 'no metrics leak')
+  }
+  const ok = await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${token}` } })
+  t.equal(ok.statusCode, 200)
+  t.match(ok.body, /process_cpu_user_seconds_total/)
+})
+
 t.test('security headers are set', async t => {
   const app = await buildTestApp(t)
   const res = await app.inject({ method: 'GET', url: '/health' })
