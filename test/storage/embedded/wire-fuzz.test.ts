@@ -25,7 +25,7 @@ t.teardown(() => {
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed1e55)
 const BATCHES = 40
 const SOCKETS_PER_BATCH = 24
-const TIME_BUDGET_MS = 8000
+const TIME_BUDGET_MS = 5000
 const MAX_MESSAGE_BYTES = 256 * 1024
 
 /** mulberry32: small, seedable, good enough to pick bytes. */
