@@ -8,6 +8,8 @@ export interface StorageOptions {
   mongodbUrl: string | null
   /** The embedded engine's data directory; null keeps it in memory (tests). Ignored with mongodbUrl. */
   dataDir: string | null
+  /** `w` of every write, always journaled (MONGODB_WRITE_CONCERN). Default 'majority'. */
+  writeConcern?: 'majority' | number
 }
 
 export interface Storage {
@@ -42,7 +44,10 @@ async function storagePlugin (app: FastifyInstance, options: StorageOptions): Pr
   const connection = mongoose.createConnection(url, {
     // The embedded engine and a local MongoDB answer at once; fail fast instead of queueing for 30 s.
     serverSelectionTimeoutMS: 5000,
-    autoIndex: true
+    autoIndex: true,
+    // A write Parley acks to a client is on the majority's journal, not in one server's memory (a standalone mongod
+    // acks before its journal otherwise). The embedded engine journals every write before it answers anyway.
+    writeConcern: { w: options.writeConcern ?? 'majority', journal: true }
   })
   try {
     await connection.asPromise()
