@@ -49,14 +49,15 @@ const JSON_BODY_LIMIT = 1024 * 1024
 /**
  * Node's HTTP server timeouts from the config: a request (headers and body, so an upload too) must arrive within
  * REQUEST_TIMEOUT and its headers within HEADERS_TIMEOUT, or the server answers 408 and closes the connection (an
- * upload cut that way is aborted and its GridFS chunks deleted). Node checks them every connectionsCheckingInterval
+ * upload cut that way is aborted and its GridFS chunks deleted); 0 disables either. Node checks them every connectionsCheckingInterval
  * (its default of 30 s would let a short timeout overrun by that much). No idle timeout: Socket.IO's long-polling
  * requests wait silently for up to a ping interval; keep-alive connections close after Fastify's 72 s.
  */
 function httpTimeouts (config: AppConfig): { requestTimeout: number, http: { headersTimeout: number, requestTimeout: number, connectionsCheckingInterval: number } } {
   const requestTimeout = config.requestTimeoutSeconds * 1000
   const headersTimeout = config.headersTimeoutSeconds * 1000
-  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, Math.min(requestTimeout, headersTimeout) / 4))
+  const shortest = Math.min(...[requestTimeout, headersTimeout].filter(ms => ms > 0), 120_000)
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, shortest / 4))
   return { requestTimeout, http: { headersTimeout, requestTimeout, connectionsCheckingInterval } }
 }
 

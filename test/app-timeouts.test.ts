@@ -83,3 +83,17 @@ t.test('a request within the timeouts is unaffected', async t => {
   const url = await listen(app)
   t.equal((await fetch(`${url}/health`)).status, 200)
 })
+
+t.test('timeout config: defaults, durations, HEADERS_TIMEOUT at most REQUEST_TIMEOUT, 0 disables', async t => {
+  const { loadConfig } = await import('../src/config/load-config.js')
+  const read = (env: Record<string, string>) => {
+    const config = loadConfig({ NODE_ENV: 'test', ...env })
+    return [config.requestTimeoutSeconds, config.headersTimeoutSeconds]
+  }
+  t.same(read({}), [120, 20], 'defaults')
+  t.same(read({ REQUEST_TIMEOUT: '5m', HEADERS_TIMEOUT: '30' }), [300, 30])
+  t.same(read({ REQUEST_TIMEOUT: '10s', HEADERS_TIMEOUT: '1m' }), [10, 10], 'headers clamped to the request timeout')
+  t.same(read({ REQUEST_TIMEOUT: '0' }), [0, 20], 'no request timeout')
+  t.same(read({ REQUEST_TIMEOUT: '10s', HEADERS_TIMEOUT: '0' }), [10, 10], 'headers within the request timeout anyway')
+  t.throws(() => read({ REQUEST_TIMEOUT: '2 minutes' }), /REQUEST_TIMEOUT/)
+})

@@ -40,9 +40,9 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_UPLOADS: Type.Integer({ minimum: 0, default: 100 }),
   /** Uploads never posted in a message (or whose every message was deleted) are removed after this. */
   UPLOAD_ORPHAN_TTL: duration('24h'),
-  /** Longest an HTTP request may take to arrive, headers and body (uploads included); then 408 and the connection closes. */
+  /** Longest an HTTP request may take to arrive, headers and body (uploads included); then 408 and the connection closes. 0 disables. */
   REQUEST_TIMEOUT: duration('120s'),
-  /** Longest the request headers may take to arrive (at most REQUEST_TIMEOUT). */
+  /** Longest the request headers may take to arrive (at most REQUEST_TIMEOUT). 0 disables. */
   HEADERS_TIMEOUT: duration('20s'),
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */

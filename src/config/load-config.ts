@@ -73,6 +73,11 @@ export function parseDuration (value: string): number {
   return Number(match[1]) * UNIT_SECONDS[match[2] ?? 's']
 }
 
+/** Node refuses a headers timeout longer than the request timeout; 0 disables either. */
+function headersTimeout (headers: number, request: number): number {
+  return request > 0 && (headers === 0 || headers > request) ? request : headers
+}
+
 function parseTrustProxy (value: string): boolean | string[] {
   if (value === 'true') return true
   if (value === 'false' || value === '') return false
@@ -155,7 +160,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     rateLimitUploads: env.RATE_LIMIT_UPLOADS,
     uploadOrphanTtlSeconds: parseDuration(env.UPLOAD_ORPHAN_TTL),
     requestTimeoutSeconds: parseDuration(env.REQUEST_TIMEOUT),
-    headersTimeoutSeconds: Math.min(parseDuration(env.HEADERS_TIMEOUT), parseDuration(env.REQUEST_TIMEOUT)),
+    headersTimeoutSeconds: headersTimeout(parseDuration(env.HEADERS_TIMEOUT), parseDuration(env.REQUEST_TIMEOUT)),
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
     rateLimitSocketEvents: env.RATE_LIMIT_SOCKET_EVENTS,
