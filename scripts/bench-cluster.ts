@@ -73,7 +73,7 @@ async function startInstance (env: NodeJS.ProcessEnv): Promise<Instance> {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: {
       ...process.env, NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', JWT_SECRET: SECRET,
-      RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '0',
+      RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SOCKET_EVENTS: '0', RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '0', RATE_LIMIT_REGISTER: '0',
       ARGON2_MEMORY_KIB: '64', ARGON2_TIME_COST: '1', ARGON2_PARALLELISM: '1', ...env
     },
     stdio: ['ignore', 'ignore', 'inherit']

@@ -77,8 +77,10 @@ async function startParley (): Promise<Target> {
     JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
     // The bench measures the message path, not the limits or the password hash.
     RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_SOCKET_EVENTS: '0',
     RATE_LIMIT_LOGIN: '0',
     RATE_LIMIT_LOGIN_ACCOUNT: '0',
+    RATE_LIMIT_REGISTER: '0',
     ARGON2_MEMORY_KIB: '64',
     ARGON2_TIME_COST: '1',
     ARGON2_PARALLELISM: '1'

@@ -21,7 +21,10 @@ declare module 'fastify' {
     tokens: TokenService
     revocation: RevocationService
     loginLimiter: LoginLimiter
-    /** `onRequest` guard: 401 unless a valid, unrevoked access token is sent; sets `request.auth`. */
+    /**
+     * `onRequest` guard: 401 unless a valid, unrevoked access token is sent and its account still exists and is
+     * enabled; sets `request.auth`.
+     */
     authenticate: onRequestAsyncHookHandler
     /** `preHandler` guard (after `authenticate`): 403 unless the caller has the role. */
     requireRole: (role: UserRole) => preHandlerAsyncHookHandler
@@ -70,7 +73,11 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   const tokens = new TokenService({ jwt: app.jwt, revocation, accessTokenTtlSeconds: config.accessTokenTtlSeconds })
   const passwords = new PasswordService(config.argon2)
   const loginLimiter = new LoginLimiter({
-    perIp: config.rateLimitLogin, perAccount: config.rateLimitLoginAccount, createLimiter: clusterLimiterFactory(app)
+    perIp: config.rateLimitLogin,
+    perAccountIp: config.rateLimitLoginAccount,
+    perAccount: config.rateLimitLoginAccountTotal,
+    perRegisterIp: config.rateLimitRegister,
+    createLimiter: clusterLimiterFactory(app)
   })
   // With a cluster, revocations reach the other instances at once (polling stays as the fallback).
   const stopRelay = app.cluster != null ? relayRevocations(app.cluster, revocation, app.log) : () => {}
@@ -81,8 +88,16 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   app.decorate('loginLimiter', loginLimiter)
   app.decorateRequest('auth', null as unknown as AuthContext)
 
+  const { User } = app.models
   app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
-    request.auth = tokens.verifyAccess(tokenFromHeader(request.headers.authorization))
+    const context = tokens.verifyAccess(tokenFromHeader(request.headers.authorization))
+    // Disabling or deleting an account revokes its sessions, but a token must not outlive its account whatever
+    // removed or disabled it: one primary-key read of two fields (see docs/benchmarks.md for its cost).
+    const user = await User.findById(context.userId, { _id: 0, disabled: 1, deletedAt: 1 }).lean()
+    if (user === null || user.disabled || user.deletedAt != null) {
+      throw unauthorized('The account is disabled or deleted', 'ACCOUNT_UNAVAILABLE')
+    }
+    request.auth = context
   })
   app.decorate('requireRole', (role: UserRole) => async function requireRole (request: FastifyRequest) {
     if (request.auth === null) throw unauthorized()

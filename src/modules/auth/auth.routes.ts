@@ -15,7 +15,8 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
     revocation: app.revocation,
     limiter: app.loginLimiter,
     accessTokenTtlSeconds: app.config.accessTokenTtlSeconds,
-    refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds
+    refreshTokenTtlSeconds: app.config.refreshTokenTtlSeconds,
+    sessionMaxAgeSeconds: app.config.sessionMaxAgeSeconds
   })
   // Bodies are checked strictly (no type coercion: `123` is not a username); see users.routes.ts.
   const tags = ['auth']
@@ -23,16 +24,17 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/register', {
     schema: {
       tags, summary: 'Create an account', body: RegisterBody,
-      response: { 201: RegisterResponse, ...errorResponses(400, 409, 413, 415) }
+      description: 'Rate limited per IP (RATE_LIMIT_REGISTER an hour): 429 with Retry-After. Reserved usernames (deleted-user, admin, system, ...) answer 409 USERNAME_RESERVED.',
+      response: { 201: RegisterResponse, ...errorResponses(400, 409, 413, 415, 429) }
     }
   }, async (request, reply) => {
-    return reply.status(201).send({ user: await auth.register(request.body) })
+    return reply.status(201).send({ user: await auth.register(request.body, { ip: request.ip }) })
   })
 
   app.post('/login', {
     schema: {
       tags, summary: 'Sign in with a username or email', body: LoginBody,
-      description: 'Rate limited per IP (RATE_LIMIT_LOGIN a minute) and per account (RATE_LIMIT_LOGIN_ACCOUNT failures per 15 minutes): 429 with Retry-After.',
+      description: 'Rate limited per IP (RATE_LIMIT_LOGIN a minute), per account and IP (RATE_LIMIT_LOGIN_ACCOUNT failures per 15 minutes) and per account from all IPs (RATE_LIMIT_LOGIN_ACCOUNT_TOTAL failures per 15 minutes): 429 with Retry-After.',
       response: { 200: TokenPairResponse, ...errorResponses(400, 401, 403, 429) }
     }
   }, async request => {
@@ -42,7 +44,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/refresh', {
     schema: {
       tags, summary: 'Trade a refresh token for a new pair (the old refresh token dies)', body: RefreshBody,
-      description: 'A refresh token presented a second time revokes its whole session (theft detection).',
+      description: 'A refresh token presented a second time revokes its whole session (theft detection). A session older than SESSION_MAX_AGE (from its login) answers 401 SESSION_ENDED.',
       response: { 200: TokenPairResponse, ...errorResponses(400, 401) }
     }
   }, async request => {

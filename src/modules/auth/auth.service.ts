@@ -1,6 +1,7 @@
 /**
  * Registration, login, refresh-token rotation with theft detection, token verification and logout.
- * Sessions live in MongoDB; access tokens are checked per request against the in-memory revocation list only.
+ * Sessions live in MongoDB; access tokens are checked per request against the in-memory revocation list (and,
+ * by the auth guard, the account's state).
  */
 import { Types } from 'mongoose'
 import { badRequest, forbidden, unauthorized } from '../../shared/errors.js'
@@ -24,6 +25,8 @@ export interface AuthServiceOptions {
   limiter: LoginLimiter
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  /** Absolute session lifetime: no refresh once the login is this old. Default: no limit. */
+  sessionMaxAgeSeconds?: number
   /** Used refresh-token hashes kept per session for reuse detection. Default 1000 (older reuse: a plain 401). */
   maxUsedRefreshHashes?: number
 }
@@ -55,14 +58,17 @@ export class AuthService {
     this.maxUsed = options.maxUsedRefreshHashes ?? 1000
   }
 
-  async register (input: NewUser): Promise<OwnUser> {
+  /** Counted against the client's IP first (429): each registration costs an argon2 hash. */
+  async register (input: NewUser, client: ClientInfo): Promise<OwnUser> {
+    await this.options.limiter.registration(client.ip)
     const user = await this.options.users.create({ ...input, role: 'user' })
     return toOwnUser(user, this.options.users.isOnline)
   }
 
   /**
    * Same 401 and about the same time whether the account is unknown or the password wrong: an unknown account is
-   * verified against a dummy hash. Rate limited per IP (every attempt) and per account (failures).
+   * verified against a dummy hash. Rate limited per IP, per account+IP and per account (login-limiter.ts), each
+   * attempt counted before the password is verified.
    */
   async login (input: LoginInput, client: ClientInfo): Promise<TokenPair> {
     const { users, passwords, limiter } = this.options
@@ -73,25 +79,43 @@ export class AuthService {
     }
     const user = await users.findByLogin(login)
     const key = user !== null ? accountKey(String(user._id)) : `l:${normalizeKey(login)}`
-    await limiter.attempt(client.ip, key)
+    const check = await limiter.login(client.ip, key)
     const ok = user?.passwordHash !== undefined
       ? await passwords.verify(user.passwordHash, input.password)
       : await passwords.verifyDummy(input.password)
-    if (!ok || user === null) {
-      await limiter.recordFailure(key)
-      throw unauthorized(WRONG_CREDENTIALS, 'INVALID_CREDENTIALS')
-    }
+    if (!ok || user?.passwordHash === undefined) throw unauthorized(WRONG_CREDENTIALS, 'INVALID_CREDENTIALS')
     if (user.disabled) throw forbidden('This account is disabled', 'ACCOUNT_DISABLED')
-    await limiter.recordSuccess(key)
-    if (passwords.needsRehash(user.passwordHash as string)) {
-      await users.setPasswordHash(String(user._id), await passwords.hash(input.password))
+    await check.succeeded()
+    let verifiedHash = user.passwordHash
+    if (passwords.needsRehash(verifiedHash)) {
+      const rehash = await passwords.hash(input.password)
+      // Only over the hash just verified: a password changed meanwhile must not be overwritten with the old one.
+      if (await users.setPasswordHash(String(user._id), rehash, verifiedHash)) verifiedHash = rehash
     }
-    return await this.openSession(user, client)
+    const { sid, pair } = await this.openSession(user, client)
+    await this.recheck(String(user._id), sid, verifiedHash)
+    return pair
+  }
+
+  /**
+   * A password change or deletion that ran between the password check and the new session would have revoked
+   * the user's sessions before this one existed, so it would survive both. Read the account again now that the
+   * session exists: if the password or the account changed, the session is revoked here (the change itself
+   * revokes every session that existed before it, so one of the two always catches it).
+   */
+  private async recheck (userId: string, sid: string, verifiedHash: string): Promise<void> {
+    const now = await this.options.users.getById(userId).catch(() => null)
+    if (now !== null && now.deletedAt == null && !now.disabled && now.passwordHash === verifiedHash) return
+    const reason = now === null || now.deletedAt != null ? 'account-deleted' : now.disabled ? 'disabled' : 'password-change'
+    await this.options.revocation.revoke(sid, reason)
+    if (reason === 'disabled') throw forbidden('This account is disabled', 'ACCOUNT_DISABLED')
+    throw unauthorized(WRONG_CREDENTIALS, 'INVALID_CREDENTIALS')
   }
 
   /**
    * Rotates the refresh token: the presented one dies and its hash joins the session's used list. A used one
    * presented again means it was stolen (or replayed): the whole session is revoked. Unknown tokens are a plain 401.
+   * A session older than SESSION_MAX_AGE (counted from the login) is not refreshed: 401 SESSION_ENDED.
    */
   async refresh (refreshToken: string): Promise<TokenPair> {
     const { Session, tokens, revocation, users } = this.options
@@ -100,7 +124,7 @@ export class AuthService {
     const now = new Date()
     const next = tokens.newRefreshToken(parsed.sid)
     const session = await Session.findOneAndUpdate(
-      { _id: parsed.sid, refreshHash: parsed.hash, revokedAt: { $exists: false }, expiresAt: { $gt: now } },
+      { _id: parsed.sid, refreshHash: parsed.hash, revokedAt: { $exists: false }, expiresAt: { $gt: now }, createdAt: { $gt: this.oldestLogin(now) } },
       {
         $set: { refreshHash: next.hash, lastUsedAt: now, ...this.lifetimes(now) },
         $push: { usedRefreshHashes: { $each: [parsed.hash], $slice: -this.maxUsed } }
@@ -108,13 +132,16 @@ export class AuthService {
       { returnDocument: 'after', lean: true }
     )
     if (session === null) {
-      const known = await Session.findById(parsed.sid, { usedRefreshHashes: 1, refreshHash: 1, revokedAt: 1 }).lean()
+      const known = await Session.findById(parsed.sid, { usedRefreshHashes: 1, refreshHash: 1, revokedAt: 1, createdAt: 1 }).lean()
       if (known !== null && known.usedRefreshHashes.includes(parsed.hash)) {
         await revocation.revoke(parsed.sid, 'refresh-reuse')
         throw unauthorized('This refresh token was already used: the session has been revoked', 'REFRESH_TOKEN_REUSED')
       }
       if (known !== null && known.refreshHash === parsed.hash) {
-        throw unauthorized(known.revokedAt !== undefined ? 'The session was revoked' : 'The refresh token has expired', 'SESSION_ENDED')
+        const ended = known.revokedAt !== undefined
+          ? 'The session was revoked'
+          : known.createdAt <= this.oldestLogin(now) ? 'The session reached its maximum age: sign in again' : 'The refresh token has expired'
+        throw unauthorized(ended, 'SESSION_ENDED')
       }
       throw unauthorized('The refresh token is invalid', 'INVALID_REFRESH_TOKEN')
     }
@@ -145,7 +172,7 @@ export class AuthService {
     if (other !== null) await revocation.revoke(parsed.sid, 'logout')
   }
 
-  private async openSession (user: UserDoc, client: ClientInfo): Promise<TokenPair> {
+  private async openSession (user: UserDoc, client: ClientInfo): Promise<{ sid: string, pair: TokenPair }> {
     const now = new Date()
     const sid = new Types.ObjectId()
     const refresh = this.options.tokens.newRefreshToken(String(sid))
@@ -159,11 +186,18 @@ export class AuthService {
       userAgent: client.userAgent?.slice(0, 256),
       ...this.lifetimes(now)
     })
-    return this.pair(user, String(sid), refresh.token)
+    return { sid: String(sid), pair: this.pair(user, String(sid), refresh.token) }
+  }
+
+  /** Sessions that logged in at or before this may no longer be refreshed. */
+  private oldestLogin (now: Date): Date {
+    const maxAge = this.options.sessionMaxAgeSeconds
+    return new Date(maxAge === undefined ? 0 : now.getTime() - maxAge * 1000)
   }
 
   private lifetimes (now: Date): { expiresAt: Date, purgeAt: Date } {
-    const expiresAt = new Date(now.getTime() + this.options.refreshTokenTtlSeconds * 1000)
+    const ttl = Math.min(this.options.refreshTokenTtlSeconds, this.options.sessionMaxAgeSeconds ?? Infinity)
+    const expiresAt = new Date(now.getTime() + ttl * 1000)
     const purgeAt = new Date(expiresAt.getTime() + this.options.accessTokenTtlSeconds * 1000 + PURGE_SLACK_MS)
     return { expiresAt, purgeAt }
   }

@@ -1,8 +1,16 @@
 /**
- * Brute-force limits for password checks (rate-limiter-flexible): every attempt counts against the client's IP,
- * and every failure counts against the account named (known or not, so the limit reveals nothing). A success
- * clears the account's failures. In memory by default; with a cluster the auth plugin passes a Redis-backed
- * factory (cluster/rate-limiters.ts), so the counts are shared by every instance.
+ * Limits on password work (rate-limiter-flexible), following OWASP's authentication cheat sheet:
+ *  - every login attempt counts against the client's IP (`perIp` a minute);
+ *  - every password check counts against the account named *and* the IP (`perAccountIp` per 15 minutes): tight,
+ *    it stops a guesser from one place;
+ *  - and against the account alone (`perAccount` per 15 minutes): loose, it slows a guess spread over many IPs
+ *    without letting someone elsewhere lock the owner out with ten wrong passwords.
+ * The attempt is counted *before* the password is verified (consume, then verify), so parallel guesses cannot all
+ * pass a check made before any of them is recorded; a success gives its point back and clears the account+IP
+ * count. Unknown accounts are counted by the login string the same way, so the limits reveal nothing. Registrations
+ * count against the IP (`perRegisterIp` an hour): each costs an argon2 hash.
+ * In memory by default; with a cluster the auth plugin passes a Redis-backed factory (cluster/rate-limiters.ts),
+ * so the counts are shared by every instance.
  */
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { rateLimited } from '../../shared/errors.js'
@@ -10,63 +18,90 @@ import { rateLimited } from '../../shared/errors.js'
 export type LimiterFactory = (options: { keyPrefix: string, points: number, duration: number }) => RateLimiterAbstract
 
 export interface LoginLimiterOptions {
-  /** Attempts per IP per `ipWindowSeconds`; 0 disables. */
+  /** Login attempts per IP per `ipWindowSeconds`; 0 disables. */
   perIp: number
-  /** Failures per account per `accountWindowSeconds`; 0 disables. */
-  perAccount: number
+  /** Password checks per account and IP per `accountWindowSeconds` (successes give theirs back); 0 disables. */
+  perAccountIp: number
+  /** Password checks per account from all IPs per `accountWindowSeconds`; 0 disables. Default 0. */
+  perAccount?: number
+  /** Registrations per IP per `registerWindowSeconds`; 0 disables. Default 0. */
+  perRegisterIp?: number
   /** Default 60. */
   ipWindowSeconds?: number
   /** Default 900 (15 minutes). */
   accountWindowSeconds?: number
+  /** Default 3600 (an hour). */
+  registerWindowSeconds?: number
   /** Default: in-memory limiters. */
   createLimiter?: LimiterFactory
 }
 
+/** A counted password check: tell it the password was right, and its point comes back. */
+export interface PasswordCheck {
+  succeeded: () => Promise<void>
+}
 
 const memoryLimiter: LimiterFactory = options => new RateLimiterMemory(options)
 
+/** One point from `limiter` for `key`, or a 429 AppError when there is none left. */
+async function take (limiter: RateLimiterAbstract, key: string, what: string): Promise<void> {
+  try {
+    await limiter.consume(key)
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, what)
+    throw error
+  }
+}
+
 export class LoginLimiter {
   private readonly byIp: RateLimiterAbstract | null
+  private readonly byAccountIp: RateLimiterAbstract | null
   private readonly byAccount: RateLimiterAbstract | null
+  private readonly byRegisterIp: RateLimiterAbstract | null
 
   constructor (options: LoginLimiterOptions) {
     const create = options.createLimiter ?? memoryLimiter
-    this.byIp = options.perIp > 0
-      ? create({ keyPrefix: 'login-ip', points: options.perIp, duration: options.ipWindowSeconds ?? 60 })
-      : null
-    this.byAccount = options.perAccount > 0
-      ? create({ keyPrefix: 'login-account', points: options.perAccount, duration: options.accountWindowSeconds ?? 900 })
-      : null
+    const accountWindow = options.accountWindowSeconds ?? 900
+    const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract | null =>
+      points > 0 ? create({ keyPrefix, points, duration }) : null
+    this.byIp = limiter('login-ip', options.perIp, options.ipWindowSeconds ?? 60)
+    this.byAccountIp = limiter('login-account-ip', options.perAccountIp, accountWindow)
+    this.byAccount = limiter('login-account', options.perAccount ?? 0, accountWindow)
+    this.byRegisterIp = limiter('register-ip', options.perRegisterIp ?? 0, options.registerWindowSeconds ?? 3600)
   }
 
-  /** Counts one attempt from `ip` and throws 429 when the IP or the account is over its limit. */
-  async attempt (ip: string, accountKey: string): Promise<void> {
-    await this.assertAccountAllowed(accountKey)
-    if (this.byIp === null) return
-    try {
-      await this.byIp.consume(ip)
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext)
-      throw error
+  /** Counts a login attempt from `ip` for the account `accountKey`; 429 when any budget is used up. */
+  async login (ip: string, accountKey: string): Promise<PasswordCheck> {
+    if (this.byIp !== null) await take(this.byIp, ip, 'login attempts')
+    return await this.passwordCheck(ip, accountKey)
+  }
+
+  /**
+   * Counts a password check against the account from `ip` (a login, or a signed-in user's password confirmation),
+   * before the password is verified. 429 when the account+IP or the account budget is used up.
+   */
+  async passwordCheck (ip: string, accountKey: string): Promise<PasswordCheck> {
+    const pairKey = `${accountKey}|${ip}`
+    if (this.byAccountIp !== null) await take(this.byAccountIp, pairKey, 'password attempts')
+    if (this.byAccount !== null) {
+      try {
+        await take(this.byAccount, accountKey, 'password attempts for this account')
+      } catch (error) {
+        // Not checked after all: this place's budget is not spent on it.
+        await this.byAccountIp?.reward(pairKey, 1)
+        throw error
+      }
+    }
+    return {
+      succeeded: async () => {
+        await this.byAccountIp?.delete(pairKey)
+        await this.byAccount?.reward(accountKey, 1)
+      }
     }
   }
 
-  /** Throws 429 when the account has used up its failures (for password checks of a signed-in user too). */
-  async assertAccountAllowed (accountKey: string): Promise<void> {
-    if (this.byAccount === null) return
-    const state = await this.byAccount.get(accountKey)
-    if (state !== null && state.consumedPoints >= this.byAccount.points) throw rateLimited(state.msBeforeNext)
-  }
-
-  async recordFailure (accountKey: string): Promise<void> {
-    if (this.byAccount === null) return
-    // Over the limit the consume rejects; the count is what matters, not the rejection.
-    await this.byAccount.consume(accountKey).catch(error => {
-      if (!(error instanceof RateLimiterRes)) throw error
-    })
-  }
-
-  async recordSuccess (accountKey: string): Promise<void> {
-    await this.byAccount?.delete(accountKey)
+  /** Counts a registration from `ip`; 429 when the IP has registered too many accounts this hour. */
+  async registration (ip: string): Promise<void> {
+    if (this.byRegisterIp !== null) await take(this.byRegisterIp, ip, 'registrations')
   }
 }

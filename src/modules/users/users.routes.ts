@@ -30,6 +30,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
   app.patch('/me', {
     schema: {
       tags, security, summary: 'Change profile fields', body: UpdateMeBody,
+      description: 'A reserved username (deleted-user, admin, system, ...) answers 409 USERNAME_RESERVED.',
       response: { 200: OwnUser, ...errorResponses(400, 401, 404, 409) }
     }
   }, async request => {
@@ -42,7 +43,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
       response: { 204: { type: 'null', description: 'Changed' }, ...errorResponses(400, 401, 403, 429) }
     }
   }, async (request, reply) => {
-    await users.changePassword(request.auth.userId, request.auth.sid, request.body.currentPassword, request.body.newPassword)
+    await users.changePassword(request.auth.userId, request.auth.sid, request.body.currentPassword, request.body.newPassword, request.ip)
     return reply.status(204).send(null)
   })
 
@@ -53,7 +54,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
       response: { 204: { type: 'null', description: 'Deleted' }, ...errorResponses(400, 401, 403, 429) }
     }
   }, async (request, reply) => {
-    await users.deleteAccount(request.auth.userId, request.body.password)
+    await users.deleteAccount(request.auth.userId, request.body.password, request.ip)
     return reply.status(204).send(null)
   })
 

@@ -53,6 +53,8 @@ function duplicateKeyConflict (error: unknown): AppError | null {
 }
 
 function escapeRegex (text: string): string {
+const reserved = (): AppError => conflict('USERNAME_RESERVED', 'That username is reserved')
+
   return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
 }
 
@@ -72,9 +74,10 @@ export class UsersService {
     this.isOnline = options.isOnline ?? nobodyOnline
   }
 
-  /** Creates an account; 409 USERNAME_TAKEN / EMAIL_TAKEN, decided by the unique indexes. */
+  /** Creates an account; 409 USERNAME_TAKEN / EMAIL_TAKEN, decided by the unique indexes, or USERNAME_RESERVED. */
   async create (input: NewUser): Promise<UserDoc> {
     const usernameKey = normalizeKey(input.username)
+    if (isReservedUsername(input.username, input.role ?? 'user')) throw reserved()
     const emailKey = normalizeKey(input.email)
     // A cheap early answer that spares an argon2 hash; the unique index below is what guarantees it.
     const taken = await this.User.findOne({ $or: [{ usernameKey }, { emailKey }] }, { usernameKey: 1 }).lean()
@@ -149,9 +152,12 @@ export class UsersService {
     }
   }
 
-  /** Changes profile fields; 409 when the new username or email belongs to someone else. */
+  /** Changes profile fields; 409 when the new username or email belongs to someone else, or is reserved. */
   async update (userId: string, patch: UpdateMeBody): Promise<UserDoc> {
     const set: Partial<UserDoc> = {}
+    if (patch.username !== undefined && isReservedUsername(patch.username, 'admin')) throw reserved()
+    if (patch.username !== undefined && isReservedUsername(patch.username, 'user') &&
+      (await this.getActive(userId)).role !== 'admin') throw reserved()
     if (patch.username !== undefined) Object.assign(set, { username: patch.username, usernameKey: normalizeKey(patch.username) })
     if (patch.email !== undefined) Object.assign(set, { email: patch.email.trim(), emailKey: normalizeKey(patch.email) })
     if (patch.firstName !== undefined) Object.assign(set, { firstName: patch.firstName.trim(), firstNameKey: normalizeKey(patch.firstName) })
@@ -168,40 +174,42 @@ export class UsersService {
   }
 
   /**
-   * Checks a signed-in user's password (for sensitive changes), counting failures against the account's login
-   * limit: a stolen access token does not give unlimited guesses. 403 WRONG_PASSWORD, 429 when over the limit.
+   * Checks a signed-in user's password (for sensitive changes) from `ip`, counted against the account's login
+   * limits before it is verified: a stolen access token does not give unlimited (or parallel) guesses.
+   * 403 WRONG_PASSWORD, 429 when over the limit.
    */
-  async confirmPassword (user: UserDoc, password: string): Promise<void> {
-    const key = accountKey(String(user._id))
-    await this.limiter.assertAccountAllowed(key)
+  async confirmPassword (user: UserDoc, password: string, ip: string): Promise<void> {
+    const check = await this.limiter.passwordCheck(ip, accountKey(String(user._id)))
     const ok = user.passwordHash !== undefined && await this.passwords.verify(user.passwordHash, password)
-    if (!ok) {
-      await this.limiter.recordFailure(key)
-      throw forbidden('The password is wrong', 'WRONG_PASSWORD')
-    }
+    if (!ok) throw forbidden('The password is wrong', 'WRONG_PASSWORD')
+    await check.succeeded()
   }
 
   /** Sets a new password and revokes every other session of the user (the caller's own stays). */
-  async changePassword (userId: string, sid: string, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword (userId: string, sid: string, currentPassword: string, newPassword: string, ip: string): Promise<void> {
     const user = await this.getActive(userId)
-    await this.confirmPassword(user, currentPassword)
+    await this.confirmPassword(user, currentPassword, ip)
     const passwordHash = await this.passwords.hash(newPassword)
     await this.User.updateOne({ _id: userId }, { $set: { passwordHash } })
     await this.revocation.revokeUser(userId, 'password-change', sid)
   }
 
-  /** Stores a rehash made with today's argon2 parameters (after a successful login). */
-  async setPasswordHash (userId: string, passwordHash: string): Promise<void> {
-    await this.User.updateOne({ _id: userId, deletedAt: { $exists: false } }, { $set: { passwordHash } })
+  /**
+   * Stores a rehash made with today's argon2 parameters (after a successful login), only over `replacing` (the
+   * hash that was verified): false when the password changed meanwhile.
+   */
+  async setPasswordHash (userId: string, passwordHash: string, replacing: string): Promise<boolean> {
+    const result = await this.User.updateOne({ _id: userId, passwordHash: replacing, deletedAt: { $exists: false } }, { $set: { passwordHash } })
+    return result.modifiedCount === 1
   }
 
   /**
    * Deactivates the account: PII and password are erased, the username and email keys are freed for new
    * registrations, every session is revoked. The document stays so messages keep a sender, shown as deleted.
    */
-  async deleteAccount (userId: string, password: string): Promise<void> {
+  async deleteAccount (userId: string, password: string, ip: string): Promise<void> {
     const user = await this.getActive(userId)
-    await this.confirmPassword(user, password)
+    await this.confirmPassword(user, password, ip)
     await this.User.updateOne({ _id: userId }, {
       $set: { deletedAt: new Date(), username: DELETED_USERNAME, firstName: '', lastName: '', firstNameKey: '', lastNameKey: '' },
       $unset: { usernameKey: 1, emailKey: 1, email: 1, passwordHash: 1 }

@@ -32,13 +32,14 @@ t.test('ADMIN_* at start never promotes an existing account of that name', NEEDS
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
   const config = testConfig({ ...FAST_ARGON2, DATA_DIR: dataDir })
   const first = await buildApp(config)
-  await register(first, { username: 'Root', email: 'squatter@example.com', password: 'squatter password' })
+  // `root` itself is reserved (only an admin may have it), so the operator picked an ordinary name.
+  await register(first, { username: 'Chief', email: 'squatter@example.com', password: 'squatter password' })
   await first.close()
 
-  const second = await buildApp(testConfig({ ...FAST_ARGON2, DATA_DIR: dataDir, ...ADMIN }))
+  const second = await buildApp(testConfig({ ...FAST_ARGON2, DATA_DIR: dataDir, ...ADMIN, ADMIN_USERNAME: 'chief' }))
   t.teardown(() => second.close())
   await second.ready()
-  const res = await second.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'root', password: 'squatter password' } })
+  const res = await second.inject({ method: 'POST', url: '/api/auth/login', payload: { login: 'chief', password: 'squatter password' } })
   t.equal(res.json().user.role, 'user', 'whoever registered the name first is not made admin')
   t.equal(await second.models.User.countDocuments(), 1)
 })

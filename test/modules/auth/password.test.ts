@@ -41,3 +41,49 @@ t.test('hash and verify', async t => {
   t.equal(new PasswordService({ memoryKib: 128, timeCost: 1 }).needsRehash(hash), true)
   t.equal(service.needsRehash('garbage'), false)
 })
+
+/** Samples `service.load` on every turn of the event loop until `work` settles; resolves with the highest seen. */
+async function peakLoad (service: PasswordService, work: Promise<unknown>): Promise<{ running: number, waiting: number }> {
+  const peak = { running: 0, waiting: 0 }
+  let done = false
+  void work.finally(() => { done = true })
+  while (!done) {
+    const { running, waiting } = service.load
+    peak.running = Math.max(peak.running, running)
+    peak.waiting = Math.max(peak.waiting, waiting)
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  await work
+  return peak
+}
+
+t.test('at most maxConcurrent hashes run at once (default 2); the rest wait their turn in order', async t => {
+  t.equal(new PasswordService().maxConcurrent, 2)
+  const service = new PasswordService({ memoryKib: 4096, timeCost: 1, maxConcurrent: 2 })
+  const hash = await service.hash('correct horse battery')
+  const checks = Promise.all(Array.from({ length: 8 }, async (_, i) => await service.verify(hash, i === 3 ? 'correct horse battery' : `wrong ${i}`)))
+  t.same(service.load, { running: 2, waiting: 6 }, 'two started, six in line')
+  const peak = await peakLoad(service, checks)
+  t.equal(peak.running, 2, 'never more than two at once')
+  t.same(await checks, [false, false, false, true, false, false, false, false], 'every answer right')
+  t.same(service.load, { running: 0, waiting: 0 }, 'all slots free again')
+
+  const single = new PasswordService({ memoryKib: 4096, timeCost: 1, maxConcurrent: 1 })
+  const finished: number[] = []
+  await Promise.all(Array.from({ length: 5 }, async (_, i) => { await single.hash(`password ${i}`); finished.push(i) }))
+  t.same(finished, [0, 1, 2, 3, 4], 'first come, first served')
+  t.equal(await single.verify('not a hash', 'x'), false, 'a failed verification frees its slot too')
+  t.same(single.load, { running: 0, waiting: 0 })
+})
+
+t.test('a flood of logins and registrations through the app hashes at most ARGON2_MAX_CONCURRENT at once', async t => {
+  const app = await buildTestApp(t, { ARGON2_MEMORY_KIB: '4096', ARGON2_TIME_COST: '1', ARGON2_MAX_CONCURRENT: '2', RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '0' })
+  const flood = Promise.all([
+    ...Array.from({ length: 10 }, async (_, i) => await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: `nobody${i}`, password: 'wrong password' } })),
+    ...Array.from({ length: 10 }, async (_, i) => await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: `flood${i}`, email: `flood${i}@example.com`, password: 'correct horse battery' } }))
+  ])
+  const peak = await peakLoad(app.passwords, flood)
+  t.equal(peak.running, 2)
+  t.ok(peak.waiting > 0, `the others queued (up to ${peak.waiting})`)
+  t.same((await flood).map(r => r.statusCode).sort(), [...Array(10).fill(201), ...Array(10).fill(401)])
+})

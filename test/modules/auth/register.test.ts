@@ -120,3 +120,46 @@ t.test('transport-level bad input: huge body, bad JSON, wrong media type, no bod
   t.equal(res.json().code, 'VALIDATION_ERROR')
   t.equal(await app.models.User.countDocuments(), 0, 'nothing stored')
 })
+
+t.test('registrations per IP are limited (RATE_LIMIT_REGISTER an hour): 429 with Retry-After', async t => {
+  const app = await buildAuthApp(t, { RATE_LIMIT_REGISTER: '3' })
+  const signup = (n: number, remoteAddress: string) => app.inject({
+    method: 'POST', url: '/api/auth/register', remoteAddress, payload: { username: `flood${n}`, email: `flood${n}@example.com`, password: valid.password }
+  })
+  for (let i = 0; i < 3; i++) t.equal((await signup(i, '203.0.113.1')).statusCode, 201)
+  const limited = await signup(3, '203.0.113.1')
+  t.equal(limited.statusCode, 429)
+  t.equal(limited.json().code, 'RATE_LIMITED')
+  const retryAfter = Number(limited.headers['retry-after'])
+  t.ok(retryAfter > 60 && retryAfter <= 3600, `Retry-After within the hour (${retryAfter})`)
+  t.equal(limited.json().details.retryAfterSeconds, retryAfter)
+  t.equal(await app.models.User.countDocuments(), 3, 'nothing hashed or stored over the limit')
+  t.equal((await signup(4, '203.0.113.2')).statusCode, 201, 'another IP is not affected')
+
+  // In parallel, too: the budget is taken before the hash.
+  const app2 = await buildAuthApp(t, { RATE_LIMIT_REGISTER: '3' })
+  const replies = await Promise.all(Array.from({ length: 12 }, async (_, n) => await app2.inject({
+    method: 'POST', url: '/api/auth/register', remoteAddress: '203.0.113.3', payload: { username: `burst${n}`, email: `burst${n}@example.com`, password: valid.password }
+  })))
+  t.same(replies.map(r => r.statusCode).sort(), [201, 201, 201, ...Array(9).fill(429)])
+})
+
+t.test('reserved usernames (what the system shows, staff names) are refused in any case: 409 USERNAME_RESERVED', async t => {
+  const app = await buildAuthApp(t)
+  let n = 0
+  for (const username of ['deleted-user', 'Deleted-User', 'DELETED_USER', 'deleted.user', 'system', 'Parley', 'admin', 'Administrator', 'ROOT', 'ad.min', 'support', 'moderator']) {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, email: `r${++n}@example.com`, password: valid.password } })
+    t.equal(res.statusCode, 409, username)
+    t.equal(res.json().code, 'USERNAME_RESERVED', username)
+  }
+  t.equal(await app.models.User.countDocuments(), 0)
+  for (const username of ['admiral', 'rooted', 'systems_guy', 'deleted-user-fan']) {
+    const res = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, email: `${username}@example.com`, password: valid.password } })
+    t.equal(res.statusCode, 201, `${username} is an ordinary name`)
+  }
+  // The operator's first admin may be called admin (ADMIN_USERNAME, npm run create-admin).
+  const { user } = await app.users.ensureAdmin({ username: 'admin', email: 'admin@example.com', password: valid.password }, { promote: false })
+  t.equal(user.role, 'admin')
+  await t.rejects(app.users.ensureAdmin({ username: 'deleted-user', email: 'x@example.com', password: valid.password }, { promote: false }),
+    { code: 'USERNAME_RESERVED' }, 'but never the deleted-account placeholder')
+})

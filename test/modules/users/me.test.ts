@@ -117,3 +117,17 @@ t.test('DELETE /me: deactivates, signs out everywhere, frees the name, shows the
   const again = await register(app, { username: 'leaving', email: 'LEAVING@example.com' })
   t.not(again.id, user.id, 'the username and email can be registered again, by a new account')
 })
+
+t.test('PATCH /me: a reserved username is a 409 USERNAME_RESERVED; an admin may take a staff name', async t => {
+  const app = await buildAuthApp(t, { ADMIN_USERNAME: 'chief', ADMIN_EMAIL: 'chief@example.com', ADMIN_PASSWORD: 'chief password' })
+  const user = await signUp(app)
+  for (const username of ['deleted-user', 'DELETED-USER', 'Admin', 'system', 'root']) {
+    const res = await patch(app, user.accessToken, { username })
+    t.equal(res.statusCode, 409, username)
+    t.equal(res.json().code, 'USERNAME_RESERVED', username)
+  }
+  t.equal((await me(app, user.accessToken)).json().username, user.username, 'unchanged')
+  const admin = await login(app, 'chief', 'chief password')
+  t.equal((await patch(app, admin.accessToken, { username: 'Admin' })).statusCode, 200)
+  t.equal((await patch(app, admin.accessToken, { username: 'deleted-user' })).json().code, 'USERNAME_RESERVED', 'nobody takes the placeholder')
+})
