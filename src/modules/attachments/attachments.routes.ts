@@ -34,7 +34,7 @@ const attachmentsRoutes: FastifyPluginAsyncTypebox = async app => {
       tags, security, consumes: ['multipart/form-data'],
       summary: 'Upload a file (multipart field "file", optional "conversationId"); the type is detected from the content',
       body: UploadBody,
-      response: { 201: Attachment, ...errorResponses(400, 401, 404, 413, 415) }
+      response: { 201: Attachment, ...errorResponses(400, 401, 404, 413, 415, 429) }
     },
     // The body is a stream the handler reads; validation sees `{}` so the docs schema can stay descriptive.
     preValidation: async request => {
@@ -65,7 +65,7 @@ const attachmentsRoutes: FastifyPluginAsyncTypebox = async app => {
   app.get('/:id', {
     schema: {
       tags, security, params: AttachmentIdParams,
-      summary: 'Download (uploader, members of a conversation it was posted in, admins); Range: bytes=a-b, a-, -n answer 206',
+      summary: 'Download (uploader, members of a conversation where a live message carries it, admins); Range: bytes=a-b, a-, -n answer 206',
       response: { 200: FileBytes, 206: FileBytes, ...errorResponses(400, 401, 404, 416) }
     }
   }, async (request, reply) => {
