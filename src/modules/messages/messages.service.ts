@@ -21,8 +21,10 @@ import { toMessage } from './messages.view.js'
 
 /** What the messages service needs from attachments (the attachments module provides it). */
 export interface AttachmentClaimer {
-  /** The sender's uploads, now readable by the conversation's members; 404 ATTACHMENT_NOT_FOUND otherwise. */
+  /** The sender's uploads, for a message of this conversation; 404 ATTACHMENT_NOT_FOUND otherwise. Members can read them once the message is stored. */
   claim: (userId: string, conversationId: Types.ObjectId, attachmentIds: string[]) => Promise<MessageAttachment[]>
+  /** A deleted message's files: no longer served to members, and swept once no live message carries them. */
+  released: (attachments: ReadonlyArray<{ _id: Types.ObjectId }>) => Promise<void>
 }
 
 export interface MessagesServiceOptions {
@@ -221,6 +223,7 @@ export class MessagesService {
       { returnDocument: 'after', lean: true }
     )
     if (updated === null) return { messageId }
+    if (doc.attachments.length > 0) await this.attachments.released(doc.attachments)
     await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
     this.notifier.toConversation(String(doc.conversationId), 'message_deleted', {
       conversationId: String(doc.conversationId), messageId: String(doc._id), seq: doc.seq

@@ -123,3 +123,13 @@ t.test('released(): the messages service reports a deleted message\'s files', as
   t.equal((await download(app, bob, kept.id)).statusCode, 200)
   t.equal((await download(app, bob, file.id)).statusCode, 404)
 })
+
+t.test('deleting a message releases its files: swept after the TTL though nobody downloaded them since', async t => {
+  const { app, alice, conversationId } = await setup(t)
+  const file = await uploaded(app, alice, { filename: 'a.png', data: pngFixture(100) })
+  const message = await send(app, alice, conversationId, 'one', { attachmentIds: [file.id] })
+  t.equal((await api(app, alice)('DELETE', `/api/messages/${message.id}`)).statusCode, 204)
+  t.equal(await app.models.Attachment.countDocuments({ _id: file.id, releasedAt: { $exists: true } }), 1, 'released by the delete itself')
+  t.equal(await app.attachments.sweep(new Date(Date.now() + 2 * HOUR)), 1)
+  t.same(await bucketCounts(app), { files: 0, chunks: 0 })
+})
