@@ -11,6 +11,7 @@ import { PasswordService } from '../modules/auth/password.service.js'
 import { RevocationService } from '../modules/auth/revocation.service.js'
 import { TokenService, type AuthContext } from '../modules/auth/token.service.js'
 import { LoginLimiter } from '../modules/auth/login-limiter.js'
+import { AccountGate } from '../modules/auth/account-gate.js'
 import { clusterLimiterFactory } from '../cluster/rate-limiters.js'
 import { relayRevocations } from '../cluster/revocation-relay.js'
 import type { UserRole } from '../storage/models/user.model.js'
@@ -38,6 +39,11 @@ declare module 'fastify' {
 export interface AuthPluginOptions {
   /** How often each instance polls MongoDB for sessions revoked elsewhere. Default 2000 ms. */
   revocationPollMs?: number
+  /**
+   * How long the guard reuses an account's state (exists, not disabled); a revocation of the user's sessions drops
+   * it at once. Default 2000 ms; 0 reads it on every request.
+   */
+  accountCacheMs?: number
 }
 
 // `Bearer` per RFC 6750; `JWT` for older clients; either case. Anything else (a bare token too) is refused.
@@ -88,15 +94,11 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   app.decorate('loginLimiter', loginLimiter)
   app.decorateRequest('auth', null as unknown as AuthContext)
 
-  const { User } = app.models
+  // A token must not outlive its account, whatever removed or disabled it (account-gate.ts).
+  const accounts = new AccountGate({ User: app.models.User, revocation, cacheMs: options.accountCacheMs })
   app.decorate('authenticate', async function authenticate (request: FastifyRequest) {
     const context = tokens.verifyAccess(tokenFromHeader(request.headers.authorization))
-    // Disabling or deleting an account revokes its sessions, but a token must not outlive its account whatever
-    // removed or disabled it: one primary-key read of two fields (see docs/benchmarks.md for its cost).
-    const user = await User.findById(context.userId, { _id: 0, disabled: 1, deletedAt: 1 }).lean()
-    if (user === null || user.disabled || user.deletedAt != null) {
-      throw unauthorized('The account is disabled or deleted', 'ACCOUNT_UNAVAILABLE')
-    }
+    await accounts.assertUsable(context.userId)
     request.auth = context
   })
   app.decorate('requireRole', (role: UserRole) => async function requireRole (request: FastifyRequest) {
@@ -109,6 +111,7 @@ async function authPlugin (app: FastifyInstance, options: AuthPluginOptions): Pr
   await passwords.verifyDummy('warm-up')
   app.addHook('onClose', async () => {
     stopRelay()
+    accounts.stop()
     revocation.stop()
   })
 }

@@ -6,17 +6,18 @@ import t from 'tap'
 import { PasswordService } from '../../../src/modules/auth/password.service.js'
 import { buildAuthApp } from '../../helpers/build-app.js'
 import { api, bearer } from '../../helpers/rest.js'
-import { signUp } from '../../helpers/users.js'
+import { newSession, signUp } from '../../helpers/users.js'
+import { waitFor } from '../../helpers/wait.js'
 
 type App = Awaited<ReturnType<typeof buildAuthApp>>
 const refresh = (app: App, refreshToken: string) => app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken } })
 
-t.test('an access token of an account disabled or removed without a revocation is refused at once', async t => {
+t.test('an access token of an account disabled or removed without a revocation is refused', async t => {
   const app = await buildAuthApp(t)
   const disabled = await signUp(app)
   const removed = await signUp(app)
   const watcher = await signUp(app)
-  // Straight in the database: no session revoked, as an admin tool or an operator's script might do it.
+  // Straight in the database: no session revoked, as an operator's script might do it.
   await app.models.User.updateOne({ _id: disabled.id }, { $set: { disabled: true } })
   await app.models.User.deleteOne({ _id: removed.id })
   for (const user of [disabled, removed]) {
@@ -27,8 +28,25 @@ t.test('an access token of an account disabled or removed without a revocation i
     }
   }
   t.equal((await api(app, watcher)('GET', '/api/users?search=a')).statusCode, 200, 'others are unaffected')
-  await app.models.User.updateOne({ _id: disabled.id }, { $set: { disabled: false } })
-  t.equal((await api(app, disabled)('GET', '/api/users/me')).statusCode, 200, 're-enabled: the token works again')
+})
+
+t.test('the guard reuses an account\'s state at most 2 s; a revocation of the user drops it at once', async t => {
+  const app = await buildAuthApp(t)
+  const user = await signUp(app)
+  const other = await newSession(app, user)
+  const status = async (tokens: { accessToken: string }) => (await api(app, tokens)('GET', '/api/users?search=a')).statusCode
+  t.equal(await status(user), 200)
+  await app.models.User.updateOne({ _id: user.id }, { $set: { disabled: true } })
+  // Within the 2 s the cached answer lives (the timeout leaves room for a loaded machine).
+  await waitFor(async () => await status(user) === 401, 5000, 'the disabled account refused')
+  await app.models.User.updateOne({ _id: user.id }, { $set: { disabled: false } })
+  await waitFor(async () => await status(user) === 200, 5000, 'the re-enabled account served')
+
+  // Through Parley, a change that matters revokes sessions, and that drops the cached state at once.
+  t.equal(await status(other), 200, 'cached as usable')
+  await app.models.User.updateOne({ _id: user.id }, { $set: { disabled: true } })
+  await app.revocation.revoke(other.refreshToken.split('.')[0], 'disabled')
+  t.equal(await status(user), 401, 'the user\'s other session, not revoked itself, is refused at once')
 })
 
 t.test('a login racing a password change leaves no session that survives the change', async t => {
