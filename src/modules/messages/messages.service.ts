@@ -189,6 +189,8 @@ export class MessagesService {
 
   /** Sender only; `message_updated` to the conversation. 409 MESSAGE_DELETED for a deleted message. */
   async edit (userId: string, messageId: string, body: string, exceptSocketId?: string): Promise<Message> {
+    // Edits and deletes fan out to every member like sends, so they share the sender's budget.
+    await this.consumeRate(userId)
     const { doc } = await this.visible(userId, messageId)
     if (String(doc.senderId) !== userId) throw forbidden('Only the sender can edit a message', 'NOT_SENDER')
     if (doc.deletedAt != null) throw new AppError('MESSAGE_DELETED', 'The message was deleted')
@@ -214,6 +216,7 @@ export class MessagesService {
    * Deleting again is a no-op. `message_deleted` to the conversation.
    */
   async remove (userId: string, role: UserRole, messageId: string, exceptSocketId?: string): Promise<{ messageId: string }> {
+    await this.consumeRate(userId)
     const { doc } = await this.visible(userId, messageId, role)
     if (String(doc.senderId) !== userId && role !== 'admin') throw forbidden('Only the sender can delete a message', 'NOT_SENDER')
     if (doc.deletedAt != null) return { messageId }
