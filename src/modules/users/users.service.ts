@@ -10,7 +10,8 @@ import type { RevocationService } from '../auth/revocation.service.js'
 import type { LoginLimiter } from '../auth/login-limiter.js'
 import { toPublicUser, nobodyOnline, DELETED_USERNAME, type OnlineLookup } from './users.view.js'
 import type { PublicUser, UpdateMeBody } from './users.schemas.js'
-import { decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { isReservedUsername } from './reserved-names.js'
+import { cursorString, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 
 export interface UsersServiceOptions {
   User: UserModel
@@ -52,9 +53,9 @@ function duplicateKeyConflict (error: unknown): AppError | null {
     : conflict('USERNAME_TAKEN', 'That username is taken')
 }
 
-function escapeRegex (text: string): string {
 const reserved = (): AppError => conflict('USERNAME_RESERVED', 'That username is reserved')
 
+function escapeRegex (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
 }
 
@@ -76,8 +77,8 @@ export class UsersService {
 
   /** Creates an account; 409 USERNAME_TAKEN / EMAIL_TAKEN, decided by the unique indexes, or USERNAME_RESERVED. */
   async create (input: NewUser): Promise<UserDoc> {
-    const usernameKey = normalizeKey(input.username)
     if (isReservedUsername(input.username, input.role ?? 'user')) throw reserved()
+    const usernameKey = normalizeKey(input.username)
     const emailKey = normalizeKey(input.email)
     // A cheap early answer that spares an argon2 hash; the unique index below is what guarantees it.
     const taken = await this.User.findOne({ $or: [{ usernameKey }, { emailKey }] }, { usernameKey: 1 }).lean()
@@ -137,7 +138,7 @@ export class UsersService {
   async search (options: SearchOptions): Promise<{ items: PublicUser[], nextCursor: string | null }> {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_LIMIT, 1), 200)
     // `$gt ''` also skips deleted accounts, which have no usernameKey.
-    const after = options.cursor !== undefined ? decodeCursor(options.cursor, position => typeof position.u === 'string' ? position.u : null) : ''
+    const after = options.cursor !== undefined ? decodeCursor(options.cursor, position => cursorString(position.u, 64)) : ''
     const filter: Record<string, unknown> = { usernameKey: { $gt: after }, disabled: false }
     const search = options.search !== undefined ? normalizeKey(options.search) : ''
     if (search !== '') {
@@ -154,10 +155,10 @@ export class UsersService {
 
   /** Changes profile fields; 409 when the new username or email belongs to someone else, or is reserved. */
   async update (userId: string, patch: UpdateMeBody): Promise<UserDoc> {
-    const set: Partial<UserDoc> = {}
     if (patch.username !== undefined && isReservedUsername(patch.username, 'admin')) throw reserved()
     if (patch.username !== undefined && isReservedUsername(patch.username, 'user') &&
       (await this.getActive(userId)).role !== 'admin') throw reserved()
+    const set: Partial<UserDoc> = {}
     if (patch.username !== undefined) Object.assign(set, { username: patch.username, usernameKey: normalizeKey(patch.username) })
     if (patch.email !== undefined) Object.assign(set, { email: patch.email.trim(), emailKey: normalizeKey(patch.email) })
     if (patch.firstName !== undefined) Object.assign(set, { firstName: patch.firstName.trim(), firstNameKey: normalizeKey(patch.firstName) })
