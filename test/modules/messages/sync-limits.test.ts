@@ -10,7 +10,7 @@ import { emitOk, startRealtimeApp } from '../../helpers/realtime.js'
 import { register, signUp } from '../../helpers/users.js'
 
 t.test('more conversations than one ack carries: two calls, each conversation once', async t => {
-  const kit = await startRealtimeApp(t, { RATE_LIMIT_MESSAGES: '0' })
+  const kit = await startRealtimeApp(t, { RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_REGISTER: '0' })
   const bob = await signUp(kit.app, 'bob')
   const total = SYNC_MAX_CONVERSATIONS + 10
   const others = await Promise.all(Array.from({ length: total }, async (_, i) => await register(kit.app, `friend${i}`)))
