@@ -24,7 +24,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/register', {
     schema: {
       tags, summary: 'Create an account', body: RegisterBody,
-      description: 'Rate limited per IP (RATE_LIMIT_REGISTER an hour): 429 with Retry-After. Reserved usernames (deleted-user, admin, system, ...) answer 409 USERNAME_RESERVED.',
+      description: 'Rate limited per IP, an IPv6 client by its /64 (RATE_LIMIT_REGISTER an hour): 429 with Retry-After. Reserved usernames (deleted-user, admin, system, ...) answer 409 USERNAME_RESERVED.',
       response: { 201: RegisterResponse, ...errorResponses(400, 409, 413, 415, 429) }
     }
   }, async (request, reply) => {
@@ -34,7 +34,7 @@ const authRoutes: FastifyPluginAsyncTypebox = async app => {
   app.post('/login', {
     schema: {
       tags, summary: 'Sign in with a username or email', body: LoginBody,
-      description: 'Rate limited per IP (RATE_LIMIT_LOGIN a minute), per account and IP (RATE_LIMIT_LOGIN_ACCOUNT failures per 15 minutes) and per account from all IPs (RATE_LIMIT_LOGIN_ACCOUNT_TOTAL failures per 15 minutes): 429 with Retry-After.',
+      description: 'Rate limited per IP, an IPv6 client by its /64 (RATE_LIMIT_LOGIN attempts a minute), per account and IP (RATE_LIMIT_LOGIN_ACCOUNT password checks per 15 minutes; a success gives its own back and clears the count) and per account from all IPs (RATE_LIMIT_LOGIN_ACCOUNT_TOTAL checks per 15 minutes; places that signed in to the account within 21 days are exempt): 429 with Retry-After.',
       response: { 200: TokenPairResponse, ...errorResponses(400, 401, 403, 429) }
     }
   }, async request => {
