@@ -24,6 +24,8 @@ async function conversationsPlugin (app: FastifyInstance): Promise<void> {
     notifier: app.realtime.notifier
   })
   app.decorate('conversations', conversations)
+  // Public profiles show presence only to contacts, as presence_query and the pushes do.
+  app.users.contactsAmong = async (viewerId, userIds) => await conversations.contactsAmong(viewerId, userIds)
   app.realtime.registerEvents(conversationsEvents(conversations))
   app.realtime.setConversationRooms(async userId => await conversations.conversationIdsOf(userId))
 }

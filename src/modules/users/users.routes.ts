@@ -18,7 +18,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
       response: { 200: UserList, ...errorResponses(400, 401) }
     }
   }, async request => {
-    return await users.search(request.query)
+    return await users.search(request.auth.userId, request.query)
   })
 
   app.get('/me', {
@@ -64,7 +64,7 @@ const usersRoutes: FastifyPluginAsyncTypebox = async app => {
       response: { 200: PublicUser, ...errorResponses(400, 401, 404) }
     }
   }, async request => {
-    return await users.getPublic(request.params.id)
+    return await users.getPublic(request.params.id, request.auth.userId)
   })
 }
 

@@ -33,6 +33,10 @@ export interface NewUser {
 
 export interface SearchOptions { search?: string, limit?: number, cursor?: string }
 
+/** Which of `userIds` share a conversation with `viewerId` (the viewer included): whose presence the viewer sees. */
+export type ContactsLookup = (viewerId: string, userIds: string[]) => Promise<Set<string>>
+const onlySelf: ContactsLookup = async (viewerId, userIds) => new Set(userIds.filter(id => id === viewerId))
+
 /** The case-insensitive key of a username or email. */
 export function normalizeKey (value: string): string {
   return value.trim().normalize('NFKC').toLowerCase()
@@ -66,6 +70,8 @@ export class UsersService {
   private readonly limiter: LoginLimiter
   /** Presence lookup for `online`; the presence module replaces it (`app.users.isOnline = ...`). */
   isOnline: OnlineLookup
+  /** Whose presence a viewer may see; the conversations module replaces it (`app.users.contactsAmong = ...`). */
+  contactsAmong: ContactsLookup = onlySelf
 
   constructor (options: UsersServiceOptions) {
     this.User = options.User
@@ -130,12 +136,15 @@ export class UsersService {
     return user
   }
 
-  async getPublic (id: string): Promise<PublicUser> {
-    return toPublicUser(await this.getById(id), this.isOnline)
+  /** A public profile as `viewerId` sees it: presence only for contacts. */
+  async getPublic (id: string, viewerId: string): Promise<PublicUser> {
+    const user = await this.getById(id)
+    const contacts = await this.contactsAmong(viewerId, [String(user._id)])
+    return toPublicUser(user, this.isOnline, contacts.has(String(user._id)))
   }
 
   /** Live, enabled users whose username, first or last name starts with `search`, by username, cursor-paged. */
-  async search (options: SearchOptions): Promise<{ items: PublicUser[], nextCursor: string | null }> {
+  async search (viewerId: string, options: SearchOptions): Promise<{ items: PublicUser[], nextCursor: string | null }> {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_LIMIT, 1), 200)
     // `$gt ''` also skips deleted accounts, which have no usernameKey.
     const after = options.cursor !== undefined ? decodeCursor(options.cursor, position => cursorString(position.u, 64)) : ''
@@ -147,8 +156,9 @@ export class UsersService {
     }
     const users = await this.User.find(filter).sort({ usernameKey: 1 }).limit(limit + 1).lean()
     const page = users.slice(0, limit)
+    const contacts = await this.contactsAmong(viewerId, page.map(user => String(user._id)))
     return {
-      items: page.map(user => toPublicUser(user, this.isOnline)),
+      items: page.map(user => toPublicUser(user, this.isOnline, contacts.has(String(user._id)))),
       nextCursor: users.length > limit ? encodeCursor({ u: page[page.length - 1].usernameKey as string }) : null
     }
   }

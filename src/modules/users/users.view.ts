@@ -10,16 +10,21 @@ export const nobodyOnline: OnlineLookup = () => false
 /** The username a deleted account shows (its real one was freed for others). */
 export const DELETED_USERNAME = 'deleted-user'
 
-export function toPublicUser (user: UserDoc, isOnline: OnlineLookup = nobodyOnline): PublicUser {
+/**
+ * `showPresence`: whether the viewer may see this user's `online` and `lastSeenAt` (a contact, or the user
+ * themself); for anyone else, as for a deleted account, they read offline and null.
+ */
+export function toPublicUser (user: UserDoc, isOnline: OnlineLookup = nobodyOnline, showPresence = true): PublicUser {
   const id = String(user._id)
   const deleted = user.deletedAt !== undefined && user.deletedAt !== null
+  const presence = showPresence && !deleted
   return {
     id,
     username: deleted ? DELETED_USERNAME : user.username,
     firstName: deleted ? '' : user.firstName ?? '',
     lastName: deleted ? '' : user.lastName ?? '',
-    online: deleted ? false : isOnline(id),
-    lastSeenAt: user.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null,
+    online: presence ? isOnline(id) : false,
+    lastSeenAt: presence && user.lastSeenAt instanceof Date ? user.lastSeenAt.toISOString() : null,
     deleted
   }
 }

@@ -30,7 +30,7 @@ t.test('multi-device users are counted across instances; online and offline are 
 
   const aliceOnB = await cluster.connect(b, (await newSession(a.app, alice)).accessToken)
   t.same(await queried(bobOnC, alice.id), { online: true, lastSeenAt: null }, 'presence_query on C sees alice')
-  await waitFor(async () => (await b.app.inject({ method: 'GET', url: `/api/users/${alice.id}`, headers: bearer(carol.accessToken) })).json().online === true,
+  await waitFor(async () => (await b.app.inject({ method: 'GET', url: `/api/users/${alice.id}`, headers: bearer(bob.accessToken) })).json().online === true,
     10_000, 'B shows alice online')
   await waitFor(() => c.app.users.isOnline(alice.id), 10_000, 'C mirrors alice online')
   t.equal(await c.app.presence.onlineCount(), 3, 'online users counted across the cluster (alice, bob, carol)')
