@@ -80,9 +80,16 @@ export class AuthService {
     const user = await users.findByLogin(login)
     const key = user !== null ? accountKey(String(user._id)) : `l:${normalizeKey(login)}`
     const check = await limiter.login(client.ip, key)
-    const ok = user?.passwordHash !== undefined
-      ? await passwords.verify(user.passwordHash, input.password)
-      : await passwords.verifyDummy(input.password)
+    let ok: boolean
+    try {
+      ok = user?.passwordHash !== undefined
+        ? await passwords.verify(user.passwordHash, input.password)
+        : await passwords.verifyDummy(input.password)
+    } catch (error) {
+      // Refused by the hashing queue (429, password.service.ts): nothing was checked, so nothing is counted.
+      await check.notChecked()
+      throw error
+    }
     if (!ok || user?.passwordHash === undefined) throw unauthorized(WRONG_CREDENTIALS, 'INVALID_CREDENTIALS')
     if (user.disabled) throw forbidden('This account is disabled', 'ACCOUNT_DISABLED')
     await check.succeeded()

@@ -49,6 +49,8 @@ export interface LoginLimiterOptions {
 /** A counted password check: tell it the password was right, and its point comes back. */
 export interface PasswordCheck {
   succeeded: () => Promise<void>
+  /** The password could not be verified after all (the hashing queue was full): the check's points come back. */
+  notChecked: () => Promise<void>
 }
 
 /** Default of `knownPlaceDays`: three weeks since the last successful sign-in from a place. */
@@ -119,6 +121,10 @@ export class LoginLimiter {
         if (counted) await this.byAccount?.reward(accountKey, 1)
         // (Re)starts the place's knownPlaceDays.
         await this.knownPlaces?.set(pairKey, 1, this.knownSeconds)
+      },
+      notChecked: async () => {
+        await this.byAccountIp?.reward(pairKey, 1)
+        if (counted) await this.byAccount?.reward(accountKey, 1)
       }
     }
   }

@@ -1,4 +1,5 @@
 import argon2 from 'argon2'
+import { rateLimited } from '../../shared/errors.js'
 
 /** argon2id cost parameters. Defaults are OWASP's minimum: 19 MiB, 2 iterations, 1 lane. */
 export interface PasswordOptions {
@@ -14,17 +15,36 @@ export interface PasswordOptions {
    * writes share: a flood of logins or registrations must leave threads free for them.
    */
   maxConcurrent?: number
+  /**
+   * Hashes and verifications waiting for a slot at most; one more is refused at once with 429 RATE_LIMITED and
+   * Retry-After (`retryAfterMs`). Default 32 × maxConcurrent (64 with the default 2): a flood of logins for
+   * unknown names from many IPs must not make every real login wait behind it.
+   */
+  maxWaiting?: number
+  /** Longest wait for a slot, in ms; past it the caller gets 429 RATE_LIMITED with Retry-After. Default 5000. */
+  maxWaitMs?: number
+  /** The Retry-After of those 429s, in ms. Default 1000. */
+  retryAfterMs?: number
 }
+
+/** Default `maxWaiting` per slot (`maxConcurrent`). */
+export const WAITING_PER_SLOT = 32
+/** Default `maxWaitMs`. */
+export const MAX_WAIT_MS = 5000
 
 export const OWASP_MINIMUM = { memoryKib: 19456, timeCost: 2, parallelism: 1 } as const
 
 /** Hashes and verifies passwords with argon2id (salted, PHC strings that carry their own parameters). */
 export class PasswordService {
-  readonly options: Required<Omit<PasswordOptions, 'maxConcurrent'>>
+  readonly options: Required<Pick<PasswordOptions, 'memoryKib' | 'timeCost' | 'parallelism'>>
   readonly maxConcurrent: number
+  readonly maxWaiting: number
+  readonly maxWaitMs: number
+  private readonly retryAfterMs: number
   private dummyHash: Promise<string> | null = null
   private running = 0
-  private readonly waiting: Array<() => void> = []
+  /** In line for a slot, first come first served; each is handed its slot by `go` (or leaves at its deadline). */
+  private readonly waiting: Array<{ go: () => void }> = []
 
   constructor (options: PasswordOptions = {}) {
     this.options = {
@@ -33,6 +53,9 @@ export class PasswordService {
       parallelism: options.parallelism ?? OWASP_MINIMUM.parallelism
     }
     this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 2)
+    this.maxWaiting = Math.max(0, options.maxWaiting ?? WAITING_PER_SLOT * this.maxConcurrent)
+    this.maxWaitMs = Math.max(1, options.maxWaitMs ?? MAX_WAIT_MS)
+    this.retryAfterMs = options.retryAfterMs ?? 1000
   }
 
   /** Hashes being computed now and waiting for a slot (for metrics and load checks). */
@@ -60,10 +83,29 @@ export class PasswordService {
     })
   }
 
-  /** Runs `work` once fewer than `maxConcurrent` others run; a finished one hands its slot to the next in line. */
+  /**
+   * Runs `work` once fewer than `maxConcurrent` others run; a finished one hands its slot to the next in line.
+   * 429 RATE_LIMITED (Retry-After) instead when `maxWaiting` are already in line, or after `maxWaitMs` in line.
+   */
   private async inSlot<T> (work: () => Promise<T>): Promise<T> {
     if (this.running >= this.maxConcurrent) {
-      await new Promise<void>(resolve => this.waiting.push(resolve))
+      if (this.waiting.length >= this.maxWaiting) throw this.busy()
+      await new Promise<void>((resolve, reject) => {
+        const entry = {
+          go: () => {
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+        const timer = setTimeout(() => {
+          // Still in line (a handed-over slot clears the timer first): leave it.
+          const at = this.waiting.indexOf(entry)
+          if (at >= 0) this.waiting.splice(at, 1)
+          reject(this.busy())
+        }, this.maxWaitMs)
+        timer.unref()
+        this.waiting.push(entry)
+      })
     } else {
       this.running++
     }
@@ -71,9 +113,13 @@ export class PasswordService {
       return await work()
     } finally {
       const next = this.waiting.shift()
-      if (next !== undefined) next()
+      if (next !== undefined) next.go()
       else this.running--
     }
+  }
+
+  private busy (): Error {
+    return rateLimited(this.retryAfterMs, 'password checks at once: the server is busy')
   }
 
   /**

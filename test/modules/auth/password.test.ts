@@ -1,7 +1,9 @@
 import t from 'tap'
 import { loadConfig } from '../../../src/config/load-config.js'
 import { OWASP_MINIMUM, PasswordService } from '../../../src/modules/auth/password.service.js'
-import { buildTestApp } from '../../helpers/build-app.js'
+import { AppError, rateLimited } from '../../../src/shared/errors.js'
+import { buildAuthApp, buildTestApp } from '../../helpers/build-app.js'
+import { register } from '../../helpers/users.js'
 
 function phcParams (hash: string): { m: number, t: number, p: number } {
   const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$|^\$argon2id\$v=19\$m=(\d+),p=(\d+),t=(\d+)\$/.exec(hash)
@@ -86,4 +88,77 @@ t.test('a flood of logins and registrations through the app hashes at most ARGON
   t.equal(peak.running, 2)
   t.ok(peak.waiting > 0, `the others queued (up to ${peak.waiting})`)
   t.same((await flood).map(r => r.statusCode).sort(), [...Array(10).fill(201), ...Array(10).fill(401)])
+})
+
+/** Settles every promise: the value, or the AppError code it was refused with. */
+async function outcomes<T> (work: Array<Promise<T>>): Promise<Array<T | string>> {
+  return await Promise.all(work.map(async p => await p.catch((error: unknown) => error instanceof AppError ? error.code : String(error))))
+}
+
+t.test('the wait line is bounded: past maxWaiting (default 32 × maxConcurrent) a check is refused at once with 429', async t => {
+  t.equal(new PasswordService().maxWaiting, 64, 'default 32 × 2')
+  t.equal(new PasswordService({ maxConcurrent: 4 }).maxWaiting, 128)
+  t.equal(new PasswordService().maxWaitMs, 5000)
+  // The real default cost: the refusals must come while the first checks still run.
+  const service = new PasswordService({ maxConcurrent: 1, maxWaiting: 4 })
+  const hash = await service.hash('correct horse battery')
+  const started = Date.now()
+  const checks = Array.from({ length: 10 }, async (_, i) => await service.verify(hash, i === 2 ? 'correct horse battery' : `wrong ${i}`))
+  t.same(service.load, { running: 1, waiting: 4 }, 'one running, four in line, the rest refused')
+  const refused = await checks[9].catch((error: unknown) => error)
+  t.ok(Date.now() - started < 100, 'refused at once, not after the line')
+  t.ok(refused instanceof AppError && refused.code === 'RATE_LIMITED' && refused.statusCode === 429)
+  t.same((refused as AppError).details, { retryAfterSeconds: 1 })
+  t.same(await outcomes(checks), [false, false, true, false, false, ...Array(5).fill('RATE_LIMITED')])
+  t.same(service.load, { running: 0, waiting: 0 })
+  t.equal(await service.verify(hash, 'correct horse battery'), true, 'and it works again')
+})
+
+t.test('a check that waits longer than maxWaitMs (default 5 s) is refused with 429 and leaves the line', async t => {
+  const service = new PasswordService({ maxConcurrent: 1, maxWaitMs: 150 })
+  const hash = await service.hash('correct horse battery')
+  const started = Date.now()
+  const results = await outcomes(Array.from({ length: 60 }, async () => await service.verify(hash, 'wrong')))
+  const elapsed = Date.now() - started
+  const verified = results.filter(r => r === false).length
+  t.ok(results.every(r => r === false || r === 'RATE_LIMITED'), 'each verified or refused')
+  t.ok(verified >= 1 && verified < 60, `${verified} verified, ${60 - verified} timed out of the line`)
+  t.ok(elapsed < 1500, `all answered in about the deadline plus the running ones (${elapsed} ms)`)
+  t.same(service.load, { running: 0, waiting: 0 }, 'the ones that timed out left the line; no slot was lost')
+  const after = await outcomes([service.verify(hash, 'correct horse battery'), service.verify(hash, 'wrong')])
+  t.same(after, [true, false])
+})
+
+t.test('a login flood through the app (real argon2 defaults) is refused with 429 and Retry-After past the line', async t => {
+  const app = await buildTestApp(t)
+  const user = await register(app)
+  const flood = Promise.all(Array.from({ length: 200 }, async (_, i) => await app.inject({
+    method: 'POST', url: '/api/auth/login', remoteAddress: `10.${i % 20}.0.1`, payload: { login: `nobody${i}`, password: 'wrong password' }
+  })))
+  const startedOwner = Date.now()
+  const owner = app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '198.51.100.7', payload: { login: user.username, password: user.password } })
+  const ownerTime = owner.then(() => Date.now() - startedOwner)
+  const peak = await peakLoad(app.passwords, flood)
+  const replies = await flood
+  t.ok(peak.waiting <= 64, `at most maxWaiting (64) in line (${peak.waiting})`)
+  const limited = replies.filter(r => r.statusCode === 429)
+  t.ok(limited.length > 0, `${limited.length} refused`)
+  t.ok(replies.every(r => r.statusCode === 401 || r.statusCode === 429))
+  t.equal(limited[0]?.json().code, 'RATE_LIMITED')
+  t.equal(limited[0]?.headers['retry-after'], '1', 'with Retry-After')
+  const ownerReply = await owner
+  t.ok([200, 429].includes(ownerReply.statusCode), `the owner is answered (${ownerReply.statusCode}) ...`)
+  t.ok(await ownerTime < 6000, `... within the wait deadline, not behind the whole flood (${await ownerTime} ms)`)
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '198.51.100.7', payload: { login: user.username, password: user.password } })).statusCode, 200)
+})
+
+t.test('a login the hashing queue refused is not counted against the account budgets', async t => {
+  const app = await buildAuthApp(t, { RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '3', RATE_LIMIT_LOGIN_ACCOUNT_TOTAL: '3' })
+  const user = await register(app)
+  const verify = app.passwords.verify
+  app.passwords.verify = async () => { throw rateLimited(1000, 'password checks at once') }
+  for (let i = 0; i < 5; i++) t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '203.0.113.3', payload: { login: user.username, password: `guess ${i}` } })).statusCode, 429)
+  app.passwords.verify = verify
+  t.equal((await app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '203.0.113.3', payload: { login: user.username, password: user.password } })).statusCode, 200,
+    'neither the account+IP nor the account budget was spent')
 })
