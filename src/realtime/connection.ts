@@ -25,7 +25,7 @@ export interface ConnectionDeps {
   resolveRooms: () => ConversationRoomsResolver | null
   connectionListeners: readonly ConnectionListener[]
   disconnectionListeners: readonly DisconnectionListener[]
-  /** Client events per socket (keyed by socket id), or null for no limit. */
+  /** Client events per user on this instance (all their sockets together, so reconnecting resets nothing), or null. */
   eventLimiter: RateLimiterMemory | null
 }
 
@@ -68,22 +68,22 @@ function answerError (args: unknown[], response: ReturnType<typeof ackError>): v
   } catch {}
 }
 
-/** Consumes one event of the socket's budget; the refusal to answer, or null when the event may run. */
-async function overBudget (limiter: RateLimiterMemory | null, socketId: string): Promise<ReturnType<typeof ackError> | null> {
+/** Consumes one event of the user's budget; the refusal to answer, or null when the event may run. */
+async function overBudget (limiter: RateLimiterMemory | null, userId: string): Promise<ReturnType<typeof ackError> | null> {
   if (limiter === null) return null
   try {
-    await limiter.consume(socketId)
+    await limiter.consume(userId)
     return null
   } catch (error) {
     if (!(error instanceof RateLimiterRes)) throw error
-    const refusal = rateLimited(error.msBeforeNext, 'events on this socket')
+    const refusal = rateLimited(error.msBeforeNext, 'socket events')
     return ackError(refusal.code, refusal.message)
   }
 }
 
 /**
  * Client events wait for the rooms: a handler never runs for a socket that is not yet where it belongs. Each event
- * counts against the socket's budget (RATE_LIMIT_SOCKET_EVENTS) and at most MAX_EVENTS_IN_FLIGHT run at once.
+ * counts against the user's budget (RATE_LIMIT_SOCKET_EVENTS) and at most MAX_EVENTS_IN_FLIGHT run at once per socket.
  */
 function dispatch (socket: ParleySocket, context: SocketContext, deps: ConnectionDeps, ready: Promise<boolean>): void {
   let inFlight = 0
@@ -95,7 +95,7 @@ function dispatch (socket: ParleySocket, context: SocketContext, deps: Connectio
     inFlight++
     void ready.then(async ok => {
       if (!ok || !socket.connected) return
-      const refused = await overBudget(deps.eventLimiter, socket.id)
+      const refused = await overBudget(deps.eventLimiter, socket.data.userId)
       if (refused !== null) return answerError(args, refused)
       const runner = deps.runners.get(event)
       if (runner !== undefined) return await runner(context, args)

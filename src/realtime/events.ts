@@ -99,7 +99,7 @@ export interface SocketData {
 /** Why a handshake was refused: `connect_error` with message "unauthorized"; reconnect with a valid token. */
 export type ConnectRefusalCode = Extract<ErrorCode, 'UNAUTHORIZED' | 'TOKEN_EXPIRED' | 'INVALID_TOKEN' | 'TOKEN_REVOKED' | 'ACCOUNT_UNAVAILABLE'>
 /** Why the server could not take the socket now: `connect_error` with message "unavailable"; retry later (or elsewhere). */
-export type ConnectUnavailableCode = Extract<ErrorCode, 'INTERNAL_ERROR' | 'SHUTTING_DOWN'>
+export type ConnectUnavailableCode = Extract<ErrorCode, 'INTERNAL_ERROR' | 'SHUTTING_DOWN' | 'RATE_LIMITED'>
 
 /** `connect_error`'s `data`: a refusal (message "unauthorized") or an unavailable server (message "unavailable"). */
 export interface ConnectErrorData { code: ConnectRefusalCode | ConnectUnavailableCode }

@@ -12,7 +12,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
+import { clusterLimiterFactory, type LimiterSpec } from '../cluster/rate-limiters.js'
 import type { ConversationRoomsResolver, Notifier, SocketContext, SocketHandler, SocketHandlers } from './contracts.js'
 import type { ClientEventName } from './events.js'
 import { compileEvent, type EventRunner } from './ack.js'
@@ -21,7 +22,7 @@ import { authRefreshHandler, deadlineOf } from './socket-session.js'
 import { serveConnection, type ConnectionListener, type DisconnectionListener } from './connection.js'
 import { SocketRegistry } from './socket-registry.js'
 import { SocketDrain } from './drain.js'
-import { unauthorized } from '../shared/errors.js'
+import { rateLimited, unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
 import type { ParleyServer } from './socket-types.js'
 import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
@@ -77,6 +78,13 @@ function createServer (app: FastifyInstance, options: GatewayOptions): ParleySer
   return io
 }
 
+/** Sockets one user may have open on one instance (all devices and tabs); past it the handshake is refused. */
+export const MAX_SOCKETS_PER_USER = 20
+/** Handshakes per user per minute, across the cluster (a reconnect loop cannot flood presence and the database). */
+export const HANDSHAKES_PER_MINUTE = 60
+
+const memoryLimiter = (spec: LimiterSpec): RateLimiterMemory => new RateLimiterMemory(spec)
+
 async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const io = createServer(app, options)
   const registry = new SocketRegistry()
@@ -85,9 +93,10 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   const connectionListeners: ConnectionListener[] = []
   const disconnectionListeners: DisconnectionListener[] = []
   let resolveRooms: ConversationRoomsResolver | null = null
-  // Per socket, so one instance's memory is the right place (a socket lives on one instance).
+  // Per user on this instance: it counts on the hot path, where a Redis round trip per event would cost too much.
   const perTenSeconds = app.config.rateLimitSocketEvents
   const eventLimiter = perTenSeconds > 0 ? new RateLimiterMemory({ keyPrefix: 'socket-events', points: perTenSeconds, duration: 10 }) : null
+  const handshakes = perTenSeconds > 0 ? (clusterLimiterFactory(app) ?? memoryLimiter)({ keyPrefix: 'handshakes', points: HANDSHAKES_PER_MINUTE, duration: 60 }) : null
 
   const register = <E extends ClientEventName>(name: E, handle: SocketHandler<E>): void => {
     if (runners.has(name)) throw new Error(`Socket event "${name}" is registered twice`)
@@ -111,10 +120,24 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   }
   register('auth_refresh', authRefreshHandler(app, rebind))
 
+  /** Why a user may not open another socket now (too many open here, or too many handshakes), or null. */
+  const handshakeRefusal = async (userId: string): Promise<string | null> => {
+    if (registry.countOfUser(userId) >= MAX_SOCKETS_PER_USER) return `At most ${MAX_SOCKETS_PER_USER} sockets per user on one instance`
+    try {
+      await handshakes?.consume(userId)
+      return null
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error
+      return rateLimited(error.msBeforeNext, 'connections').message
+    }
+  }
+
   io.use((socket, next) => {
     // Draining (SIGTERM): new sockets belong on another instance; the client retries through the load balancer.
     if (drain.draining) return next(Object.assign(new Error('unavailable'), { data: { code: 'SHUTTING_DOWN' } }))
-    authenticateHandshake(app, socket.handshake).then(({ expiresAt, ...data }) => {
+    authenticateHandshake(app, socket.handshake).then(async ({ expiresAt, ...data }) => {
+      const refused = await handshakeRefusal(data.userId)
+      if (refused !== null) return next(Object.assign(new Error('unavailable'), { data: { code: 'RATE_LIMITED', message: refused } }))
       socket.data = { ...data, conversationIds: [], tokenExpiresAt: expiresAt.toISOString() }
       next()
     }, (error: Error) => {

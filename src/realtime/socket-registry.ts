@@ -17,17 +17,30 @@ export interface LiveSocket {
 export class SocketRegistry {
   private readonly live = new Map<string, LiveSocket>()
   private readonly bySession = new Map<string, Set<ParleySocket>>()
+  private readonly perUser = new Map<string, number>()
 
   add (entry: LiveSocket): void {
     this.live.set(entry.socket.id, entry)
     this.index(entry.socket.data.sid, entry.socket)
+    const { userId } = entry.socket.data
+    this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1)
   }
 
   /** Forgets a socket that left (under its current session: auth_refresh may have moved it). */
   remove (socket: ParleySocket): void {
-    this.live.get(socket.id)?.expiry.clear()
+    const entry = this.live.get(socket.id)
+    if (entry === undefined) return
+    entry.expiry.clear()
     this.live.delete(socket.id)
     this.unindex(socket.data.sid, socket)
+    const left = (this.perUser.get(socket.data.userId) ?? 1) - 1
+    if (left > 0) this.perUser.set(socket.data.userId, left)
+    else this.perUser.delete(socket.data.userId)
+  }
+
+  /** This instance's sockets of a user. */
+  countOfUser (userId: string): number {
+    return this.perUser.get(userId) ?? 0
   }
 
   get (socketId: string): LiveSocket | undefined {
