@@ -47,18 +47,18 @@ export const EnvSchema = Type.Object({
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
-  /** Client events per socket per 10 s, of any kind; 0 disables. */
+  /** Client events per user per 10 s on an instance, of any kind; 0 disables it and the handshake limit. */
   RATE_LIMIT_SOCKET_EVENTS: Type.Integer({ minimum: 0, default: 300 }),
-  /** Login attempts per IP per minute; 0 disables. */
+  /** Login attempts per client (IPv4 address, IPv6 /64) per minute; 0 disables. */
   RATE_LIMIT_LOGIN: Type.Integer({ minimum: 0, default: 10 }),
-  /** Failed password checks per account (username or email) and IP per 15 minutes before 429; 0 disables. */
+  /** Password checks per account (username or email) and client per 15 minutes (a success gives its point back); 0 disables. */
   RATE_LIMIT_LOGIN_ACCOUNT: Type.Integer({ minimum: 0, default: 10 }),
   /**
-   * Failed password checks per account from all IPs together per 15 minutes; 0 disables. Loose on purpose: an
-   * attacker elsewhere must not be able to lock the owner out (OWASP), only to slow a distributed guess.
+   * Password checks per account from all clients together per 15 minutes; 0 disables. Loose on purpose, and places
+   * the owner signed in from before are exempt: an attacker elsewhere must not lock the owner out (OWASP).
    */
   RATE_LIMIT_LOGIN_ACCOUNT_TOTAL: Type.Integer({ minimum: 0, default: 100 }),
-  /** Registrations per IP per hour; 0 disables. */
+  /** Registrations per client (IPv4 address, IPv6 /64) per hour; 0 disables. */
   RATE_LIMIT_REGISTER: Type.Integer({ minimum: 0, default: 20 }),
   /** argon2id memory in KiB. Default 19456 (19 MiB, OWASP's minimum with 2 iterations). */
   ARGON2_MEMORY_KIB: Type.Integer({ minimum: 8, maximum: 4194304, default: 19456 }),
