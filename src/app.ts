@@ -18,6 +18,7 @@ import conversationsPlugin from './modules/conversations/conversations.plugin.js
 import attachmentsPlugin, { type AttachmentsPluginOptions } from './modules/attachments/attachments.plugin.js'
 import messagesPlugin from './modules/messages/messages.plugin.js'
 import conversationsRoutes from './modules/conversations/conversations.routes.js'
+import groupsRoutes from './modules/conversations/groups.routes.js'
 import messagesRoutes from './modules/messages/messages.routes.js'
 import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
@@ -99,6 +100,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(usersRoutes, { prefix: '/api/users' })
   await app.register(conversationsRoutes, { prefix: '/api/conversations' })
+  await app.register(groupsRoutes, { prefix: '/api/conversations' })
   await app.register(messagesRoutes, { prefix: '/api' })
   await app.register(attachmentsRoutes, { prefix: '/api/attachments' })
   return app

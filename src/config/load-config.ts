@@ -36,6 +36,7 @@ export interface AppConfig {
   headersTimeoutSeconds: number
   messageMaxBytes: number
   rateLimitMessages: number
+  groupMaxMembers: number
   /** Client events per socket per 10 s; 0: no limit. */
   rateLimitSocketEvents: number
   /** Bearer token /metrics requires, or null (public). */
@@ -163,6 +164,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     headersTimeoutSeconds: headersTimeout(parseDuration(env.HEADERS_TIMEOUT), parseDuration(env.REQUEST_TIMEOUT)),
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
+    groupMaxMembers: env.GROUP_MAX_MEMBERS,
     rateLimitSocketEvents: env.RATE_LIMIT_SOCKET_EVENTS,
     metricsToken: env.METRICS_TOKEN ?? null,
     mongodbWriteConcern: env.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(env.MONGODB_WRITE_CONCERN),

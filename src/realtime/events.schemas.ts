@@ -65,6 +65,12 @@ export const serverEvents = {
   presence: Type.Object({ action: action('presence'), userId: Type.String(), online: Type.Boolean(), lastSeenAt: Nullable(IsoDate) }),
   /** A conversation was created or changed; each member gets its own view (unread count, marks). */
   conversation_updated: Type.Object({ action: action('conversation_updated'), conversation: Conversation }),
+  /** A member joined or was added: to the group's members (the new one included). */
+  member_joined: Type.Object({ action: action('member_joined'), conversationId: Type.String(), userId: Type.String() }),
+  /** A member left or was removed: to the remaining members and to that user's own sockets (now out of the room). */
+  member_left: Type.Object({ action: action('member_left'), conversationId: Type.String(), userId: Type.String() }),
+  /** The owner deleted the group (or its last member left): to every member it had. */
+  conversation_deleted: Type.Object({ action: action('conversation_deleted'), conversationId: Type.String() }),
   /** The socket's access token expired without an `auth_refresh`: the server disconnects it right after. */
   session_expired: Type.Object({ action: action('session_expired'), reason: Type.Literal('token_expired') }),
   /**

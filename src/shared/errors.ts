@@ -52,6 +52,8 @@ export const ERROR_STATUS = {
   USERNAME_RESERVED: 409,
   ADMIN_CONFLICT: 409,
   MESSAGE_DELETED: 409,
+  /** The group is at GROUP_MAX_MEMBERS. */
+  GROUP_FULL: 409,
   // 413, 415, 416, 429
   PAYLOAD_TOO_LARGE: 413,
   /** The upload would take the user's stored attachments over UPLOAD_QUOTA_BYTES. */

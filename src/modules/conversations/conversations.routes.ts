@@ -13,13 +13,19 @@ const conversationsRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.post('/', {
     schema: {
-      tags, security, summary: 'Open the direct conversation with a user: 201 created, 200 the existing one (one per pair)',
+      tags,
+      security,
+      summary: 'Direct: open the conversation with a user (201 created, 200 the existing one: one per pair). Group: create one; the caller is its owner',
       body: CreateConversationBody,
-      response: { 200: Conversation, 201: Conversation, ...errorResponses(400, 401, 404) }
+      response: { 200: Conversation, 201: Conversation, ...errorResponses(400, 401, 404, 409, 429) }
     }
   }, async (request, reply) => {
-    const { conversation, created } = await conversations.openDirect(request.auth.userId, request.body.userId, request.body.subject)
-    return reply.status(created ? 201 : 200).send(await conversations.view(conversation, request.auth.userId))
+    const { userId } = request.auth
+    if (request.body.type === 'group') {
+      return reply.status(201).send(await conversations.view(await app.groups.create(userId, request.body), userId))
+    }
+    const { conversation, created } = await conversations.openDirect(userId, request.body.userId, request.body.subject)
+    return reply.status(created ? 201 : 200).send(await conversations.view(conversation, userId))
   })
 
   app.get('/', {
@@ -39,11 +45,17 @@ const conversationsRoutes: FastifyPluginAsyncTypebox = async app => {
 
   app.delete('/:id', {
     schema: {
-      tags, security, summary: 'Direct: hide it from the caller\'s list until the next message arrives', params: ConversationIdParams,
-      response: { 204: { type: 'null', description: 'Hidden' }, ...errorResponses(400, 401, 404) }
+      tags,
+      security,
+      summary: 'Direct: hide it from the caller\'s list until the next message arrives. Group: the owner deletes it for everyone',
+      params: ConversationIdParams,
+      response: { 204: { type: 'null', description: 'Hidden or deleted' }, ...errorResponses(400, 401, 403, 404) }
     }
   }, async (request, reply) => {
-    await conversations.hide(request.auth.userId, request.params.id)
+    const { userId } = request.auth
+    const doc = await conversations.requireMember(userId, request.params.id)
+    if (doc.type === 'group') await app.groups.deleteGroup(userId, request.params.id)
+    else await conversations.hide(userId, request.params.id)
     return reply.status(204).send(null)
   })
 

@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox'
 import { PublicUser } from '../users/users.schemas.js'
 import { Message } from '../messages/messages.schemas.js'
-import { IdString, IsoDate, PageQuery } from '../../shared/schemas.js'
+import { IdString, IsoDate, ObjectIdString, PageQuery, SearchText } from '../../shared/schemas.js'
 
 export { errorResponses } from '../../shared/schemas.js'
 
@@ -36,12 +36,57 @@ export const ConversationList = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()])
 })
 
-export const CreateConversationBody = Type.Object({
-  type: Type.Literal('direct', { description: 'group conversations are not built yet (docs/api.md)' }),
+export const GroupName = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' })
+export const Subject = Type.String({ maxLength: 200 })
+export const Visibility = Type.Union([Type.Literal('private'), Type.Literal('public')])
+/** Most user ids one create or add call takes (a group grows past it with several calls). */
+export const MAX_IDS_PER_CALL = 100
+
+export const CreateDirectBody = Type.Object({
+  type: Type.Literal('direct'),
   userId: IdString,
-  subject: Type.Optional(Type.String({ maxLength: 200 }))
+  subject: Type.Optional(Subject)
 }, { additionalProperties: false })
+
+export const CreateGroupBody = Type.Object({
+  type: Type.Literal('group'),
+  name: GroupName,
+  subject: Type.Optional(Subject),
+  memberIds: Type.Array(ObjectIdString, { maxItems: MAX_IDS_PER_CALL }),
+  visibility: Type.Optional(Visibility)
+}, { additionalProperties: false })
+
+export const CreateConversationBody = Type.Union([CreateDirectBody, CreateGroupBody])
 export type CreateConversationBody = Static<typeof CreateConversationBody>
+
+export const UpdateGroupBody = Type.Object({
+  name: Type.Optional(GroupName),
+  subject: Type.Optional(Subject),
+  visibility: Type.Optional(Visibility)
+}, { additionalProperties: false, minProperties: 1 })
+
+export const AddMembersBody = Type.Object({
+  userIds: Type.Array(ObjectIdString, { minItems: 1, maxItems: MAX_IDS_PER_CALL })
+}, { additionalProperties: false })
+
+export const MemberParams = Type.Object({ id: IdString, userId: ObjectIdString })
+
+export const SetRoleBody = Type.Object({
+  role: Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member')])
+}, { additionalProperties: false })
+
+export const PublicGroupsQuery = Type.Object({
+  search: Type.Optional(SearchText(100, 'prefix of the group name (case-insensitive)')),
+  ...PageQuery
+}, { additionalProperties: false })
+
+export const ReceiptsQuery = Type.Object({ seq: Type.Integer({ minimum: 1 }) }, { additionalProperties: false })
+
+export const Receipts = Type.Object({
+  seq: Type.Integer(),
+  delivered: Type.Array(Type.String(), { description: 'members whose delivered mark is at or past seq' }),
+  read: Type.Array(Type.String(), { description: 'members whose read mark is at or past seq' })
+})
 
 export const ConversationListQuery = Type.Object({ ...PageQuery }, { additionalProperties: false })
 

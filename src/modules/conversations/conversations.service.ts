@@ -110,8 +110,7 @@ export class ConversationsService {
     const { notifier } = this
     const memberIds = [String(a), String(b)]
     await notifier.joinConversation(memberIds, String(doc._id))
-    const views = await this.viewsFor(doc, memberIds)
-    for (const [memberId, conversation] of views) notifier.toUsers([memberId], 'conversation_updated', { conversation })
+    await this.announce(doc, memberIds)
     return { conversation: doc, created: true }
   }
 
@@ -208,7 +207,6 @@ export class ConversationsService {
     return docs.map(doc => String(doc._id))
   }
 
-  /** The caller's marks in many conversations at once. */
   /** Which of `candidateIds` share at least one conversation with `userId` (the user themself included). */
   async contactsAmong (userId: string, candidateIds: string[]): Promise<Set<string>> {
     const uid = objectId(userId)
@@ -221,6 +219,7 @@ export class ConversationsService {
     return found
   }
 
+  /** The caller's marks in many conversations at once. */
   async marksOf (userId: string, conversationIds: Types.ObjectId[]): Promise<Map<string, ConversationMemberDoc>> {
     const marks = await this.ConversationMember.find({ userId: new Types.ObjectId(userId), conversationId: { $in: conversationIds } }).lean()
     return new Map(marks.map(mark => [String(mark.conversationId), mark]))
@@ -233,8 +232,14 @@ export class ConversationsService {
     return docs.map(doc => toConversation(doc, marks.get(String(doc._id)) ?? null, users))
   }
 
+  /** `conversation_updated` to each of `userIds`, with their own view of the conversation. */
+  async announce (doc: ConversationDoc, userIds: string[]): Promise<void> {
+    const views = await this.viewsFor(doc, userIds)
+    for (const [userId, conversation] of views) this.notifier.toUsers([userId], 'conversation_updated', { conversation })
+  }
+
   /** One conversation as each of `userIds` sees it (their own unread counts). */
-  private async viewsFor (doc: ConversationDoc, userIds: string[]): Promise<Map<string, Conversation>> {
+  async viewsFor (doc: ConversationDoc, userIds: string[]): Promise<Map<string, Conversation>> {
     const users = await this.publicUsers([doc])
     const marks = await this.ConversationMember.find({ conversationId: doc._id }).lean()
     const byUser = new Map(marks.map(mark => [String(mark.userId), mark]))

@@ -20,6 +20,8 @@ export interface ConversationDoc {
   _id: Types.ObjectId
   type: ConversationType
   name: string
+  /** Groups: the name's case-insensitive key, for public discovery by prefix. */
+  nameKey?: string
   subject: string
   visibility: 'private' | 'public'
   members: ConversationMemberEntry[]
@@ -51,6 +53,7 @@ const memberSchema = new Schema<ConversationMemberEntry>({
 const conversationSchema = new Schema<ConversationDoc>({
   type: { type: String, enum: CONVERSATION_TYPES, required: true },
   name: { type: String, default: '' },
+  nameKey: { type: String },
   subject: { type: String, default: '' },
   visibility: { type: String, enum: ['private', 'public'], default: 'private' },
   members: { type: [memberSchema], default: [] },
@@ -67,6 +70,8 @@ const conversationSchema = new Schema<ConversationDoc>({
 conversationSchema.index({ directKey: 1 }, { unique: true, sparse: true })
 // The conversation list: a user's conversations, latest activity first, paged by (lastActivityAt, _id).
 conversationSchema.index({ memberIds: 1, lastActivityAt: -1, _id: -1 })
+// Public group discovery: by name prefix, paged by (nameKey, _id).
+conversationSchema.index({ visibility: 1, nameKey: 1, _id: 1 }, { partialFilterExpression: { type: 'group' } })
 
 /** The Conversation model on the given connection (registered once per connection). */
 export function conversationModel (connection: Connection): ConversationModel {

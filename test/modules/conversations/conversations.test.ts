@@ -47,7 +47,7 @@ t.test('opening: bad input is a 4xx, never a 500', async t => {
     [{ type: 'direct', userId: alice.id }, 400],
     [{ type: 'direct', userId: '0123456789abcdef01234567' }, 404],
     [{ type: 'direct', userId: 'not-an-id' }, 404],
-    [{ type: 'group', name: 'x', memberIds: [] }, 400],
+    [{ type: 'group', name: 'x', memberIds: [{ $gt: '' }] }, 400],
     [{ type: 'direct' }, 400],
     [{ type: 'direct', userId: alice.id, extra: 1 }, 400]
   ]
