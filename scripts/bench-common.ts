@@ -1,8 +1,10 @@
-/** Pieces the realtime and cluster benchmarks share: options, the clients' child process, other processes' CPU. */
+/** Pieces the realtime, cluster and groups benchmarks share: options, the clients' child process, other processes' CPU, the bare relay. */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import type { LatencyResult, LoadSpec, ThroughputResult } from './bench-realtime-clients.js'
+import { createServer } from 'node:http'
+import { Server } from 'socket.io'
+import type { GroupPhaseResult, GroupSpec, LatencyResult, LoadSpec, ThroughputResult } from './bench-realtime-clients.js'
 
 /** `--name value` or `--name=value` from the command line. */
 export function option (name: string, fallback: string): string {
@@ -24,7 +26,16 @@ export interface Clients {
   close: () => void
 }
 
-export function childClients (settings: { seconds: number, window: number, rate: number }): Clients {
+/** The group commands (`npm run bench:groups`), and the child's pid for its CPU time. */
+export interface GroupClients {
+  openGroup: (spec: GroupSpec) => Promise<number>
+  groupThroughput: () => Promise<GroupPhaseResult>
+  groupLatency: () => Promise<GroupPhaseResult>
+  closeGroup: () => Promise<void>
+  pid: number | undefined
+}
+
+export function childClients (settings: { seconds: number, window: number, rate: number }): Clients & GroupClients {
   const script = fileURLToPath(new URL('./bench-realtime-clients.ts', import.meta.url))
   const child: ChildProcess = fork(script, ['--bench-clients'], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
   let nextId = 0
@@ -46,6 +57,11 @@ export function childClients (settings: { seconds: number, window: number, rate:
     latency: async spec => await call({ kind: 'latency', spec, seconds: settings.seconds, rate: settings.rate }),
     openIdle: async (url, tokens, count) => await call({ kind: 'openIdle', url, tokens, count }),
     closeIdle: async () => { await call({ kind: 'closeIdle' }) },
+    openGroup: async spec => await call({ kind: 'openGroup', spec }),
+    groupThroughput: async () => await call({ kind: 'groupPhase', load: { window: settings.window }, seconds: settings.seconds }),
+    groupLatency: async () => await call({ kind: 'groupPhase', load: { rate: settings.rate }, seconds: settings.seconds }),
+    closeGroup: async () => { await call({ kind: 'closeGroup' }) },
+    pid: child.pid,
     close: () => { child.disconnect() }
   }
 }
@@ -77,4 +93,73 @@ export async function startDbProcess (dataDir: string): Promise<{ url: string, c
     child.once('exit', code => { reject(new Error(`db process exited (${code})`)) })
   })
   return { url, child }
+}
+
+/**
+ * The bare baseline: a plain socket.io Server that puts each socket in the room named by its handshake's
+ * `conversationId` and forwards each `chat_message` to that room except the sender, then acks (no auth, no
+ * validation, no storage). A pair's room has one receiver; a group's has every member.
+ */
+export async function startRelayServer (): Promise<{ url: string, close: () => Promise<void> }> {
+  const server = createServer()
+  const io = new Server(server, { path: '/socket.io', serveClient: false })
+  io.on('connection', socket => {
+    const room = `conversation:${String(socket.handshake.auth.conversationId)}`
+    void socket.join(room)
+    socket.on('chat_message', (payload: { conversationId: string, body: string, clientMsgId?: string }, ack?: (response: unknown) => void) => {
+      const message = { ...payload, senderId: 'relay', createdAt: new Date().toISOString() }
+      socket.to(room).emit('re_message', { action: 're_message', message })
+      ack?.({ ok: true, data: message })
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => { await new Promise<void>(resolve => { void io.close(() => { resolve() }) }) }
+  }
+}
+
+type App = Awaited<ReturnType<typeof import('../src/app.js')['buildApp']>>
+
+/**
+ * The real app (buildApp + loadConfig) on `dataDir`, listening on 127.0.0.1:0, with the limits off and a cheap
+ * argon2 (the benchmarks measure the message path, not the limits or the password hash); `env` adds or overrides.
+ * `user` registers and logs in one account over REST (app.inject).
+ */
+export async function startBenchApp (dataDir: string, env: Record<string, string> = {}): Promise<{
+  app: App
+  url: string
+  user: (name: string) => Promise<{ id: string, token: string }>
+}> {
+  const [{ buildApp }, { loadConfig }] = await Promise.all([import('../src/app.js'), import('../src/config/load-config.js')])
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
+    RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_SOCKET_EVENTS: '0',
+    RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_LOGIN_ACCOUNT: '0',
+    RATE_LIMIT_REGISTER: '0',
+    ARGON2_MEMORY_KIB: '64',
+    ARGON2_TIME_COST: '1',
+    ARGON2_PARALLELISM: '1',
+    ...env
+  })
+  const app = await buildApp(config)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  const password = 'correct horse battery'
+  const user = async (name: string): Promise<{ id: string, token: string }> => {
+    const registered = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: name, email: `${name}@example.com`, password } })
+    if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`)
+    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: name, password } })
+    if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`)
+    return { id: registered.json().user.id, token: login.json().accessToken }
+  }
+  return { app, url: `http://127.0.0.1:${address.port}`, user }
 }

@@ -17,18 +17,14 @@
  * added to the server's).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
 import { Session } from 'node:inspector/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { Server } from 'socket.io'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config/load-config.js'
 import * as clients from './bench-realtime-clients.js'
 import type { LatencyResult, LoadSpec, PairSpec, ThroughputResult } from './bench-realtime-clients.js'
-import { childClients, fmt, option, processCpu, startDbProcess, type Clients } from './bench-common.js'
+import { childClients, fmt, option, processCpu, startBenchApp, startDbProcess, startRelayServer, type Clients } from './bench-common.js'
 
 const PAIRS = Number(option('pairs', '50'))
 const SECONDS = Number(option('seconds', '10'))
@@ -69,34 +65,7 @@ async function startParley (): Promise<Target> {
   const temporary = DATA_DIR === ''
   const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : DATA_DIR
   const db = DB_PROCESS ? await startDbProcess(dataDir) : null
-  const config = loadConfig({
-    NODE_ENV: 'test',
-    DATA_DIR: dataDir,
-    ...(db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : {}),
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-    // The bench measures the message path, not the limits or the password hash.
-    RATE_LIMIT_MESSAGES: '0',
-    RATE_LIMIT_SOCKET_EVENTS: '0',
-    RATE_LIMIT_LOGIN: '0',
-    RATE_LIMIT_LOGIN_ACCOUNT: '0',
-    RATE_LIMIT_REGISTER: '0',
-    ARGON2_MEMORY_KIB: '64',
-    ARGON2_TIME_COST: '1',
-    ARGON2_PARALLELISM: '1'
-  })
-  const app = await buildApp(config)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
-  const password = 'correct horse battery'
-  const user = async (name: string): Promise<{ id: string, token: string }> => {
-    const registered = await app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: name, email: `${name}@example.com`, password } })
-    if (registered.statusCode !== 201) throw new Error(`register failed: ${registered.body}`)
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { login: name, password } })
-    if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`)
-    return { id: registered.json().user.id, token: login.json().accessToken }
-  }
+  const { app, url, user } = await startBenchApp(dataDir, db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : {})
   const pairs: PairSpec[] = []
   for (let i = 0; i < PAIRS; i++) {
     const sender = await user(`sender${i}`)
@@ -109,7 +78,7 @@ async function startParley (): Promise<Target> {
   }
   return {
     label: 'parley',
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     pairs,
     tokens: pairs.flatMap(pair => [pair.senderToken, pair.receiverToken]),
     helperCpu: () => processCpu(db?.child.pid),
@@ -125,29 +94,9 @@ async function startParley (): Promise<Target> {
 }
 
 async function startRelay (): Promise<Target> {
-  const server = createServer()
-  const io = new Server(server, { path: '/socket.io', serveClient: false })
-  io.on('connection', socket => {
-    const room = `conversation:${String(socket.handshake.auth.conversationId)}`
-    void socket.join(room)
-    socket.on('chat_message', (payload: { conversationId: string, body: string, clientMsgId?: string }, ack?: (response: unknown) => void) => {
-      const message = { ...payload, senderId: 'relay', createdAt: new Date().toISOString() }
-      socket.to(room).emit('re_message', { action: 're_message', message })
-      ack?.({ ok: true, data: message })
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
+  const relay = await startRelayServer()
   const pairs = Array.from({ length: PAIRS }, (_, i) => ({ senderToken: 'none', receiverToken: 'none', conversationId: `pair${i}` }))
-  return {
-    label: 'relay',
-    url: `http://127.0.0.1:${address.port}`,
-    pairs,
-    tokens: ['none'],
-    helperCpu: () => 0,
-    close: async () => { await new Promise<void>(resolve => { void io.close(() => { resolve() }) }) }
-  }
+  return { label: 'relay', url: relay.url, pairs, tokens: ['none'], helperCpu: () => 0, close: relay.close }
 }
 
 /** This process's RSS after a full collection (twice: finalizers free more on the second). */
