@@ -7,6 +7,7 @@ import { Types } from 'mongoose'
 import { arrives, emitAck, emitOk, nextEvent, startRealtimeApp } from '../../helpers/realtime.js'
 import { api } from '../../helpers/rest.js'
 import { signUp, type TestUser } from '../../helpers/users.js'
+import { waitFor } from '../../helpers/wait.js'
 
 async function setup (t: Test, environment: NodeJS.ProcessEnv = {}) {
   const kit = await startRealtimeApp(t, { RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_REGISTER: '0', ...environment })
@@ -80,7 +81,7 @@ t.test('leaving: the owner hands over to the longest-standing admin, else member
   const url = `/api/conversations/${group.id}`
   t.equal((await as(owner)('POST', `${url}/leave`)).statusCode, 204)
   const after = (await as(admin)('GET', url)).json()
-  t.same(after.members.map((m: { userId: string, role: string }) => [m.userId, m.role]), [[admin.id, 'owner'], [member.id, 'member']], 'the admin owns it now')
+  t.same(Object.fromEntries(after.members.map((m: { userId: string, role: string }) => [m.userId, m.role])), { [admin.id]: 'owner', [member.id]: 'member' }, 'the admin owns it now')
   t.equal((await as(admin)('DELETE', `${url}/members/${admin.id}`)).statusCode, 204, 'removing yourself is leaving')
   t.match((await as(member)('GET', url)).json(), { members: [{ userId: member.id, role: 'owner' }] }, 'then the member')
   const memberSocket = await kit.connect(member.accessToken)
@@ -129,4 +130,18 @@ t.test('limits: GROUP_MAX_MEMBERS (409 GROUP_FULL) and groups created per hour (
   t.equal(statuses.filter(s => s === 201).length, 20)
   t.equal(statuses[20], 429, 'the 21st group in an hour is refused')
   void kit
+})
+
+t.test('presence: a user sharing several groups with a watcher is pushed once, not once per group', async t => {
+  const { kit, owner, member, as } = await setup(t)
+  for (const name of ['second', 'third']) {
+    t.equal((await as(owner)('POST', '/api/conversations', { type: 'group', name, memberIds: [member.id] })).statusCode, 201)
+  }
+  const watcher = await kit.connect(owner.accessToken)
+  const pushes: unknown[] = []
+  watcher.on('presence', payload => { if (payload.userId === member.id) pushes.push(payload) })
+  await kit.connect(member.accessToken)
+  await waitFor(() => pushes.length > 0, 5000, 'the online push')
+  await emitAck(watcher, 'presence_query', { userIds: [] })
+  t.equal(pushes.length, 1, 'three shared groups, one push')
 })
