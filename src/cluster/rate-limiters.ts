@@ -4,8 +4,9 @@
  * back to an in-memory one with the same points and window (per instance, as without a cluster), so an outage
  * loosens the limits a little but never fails a request.
  */
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import type { Cluster } from './cluster.types.js'
+import { rateLimited } from '../shared/errors.js'
 
 /** What the login and message limiters ask for (the shape of their `createLimiter` option). */
 export interface LimiterSpec {
@@ -36,4 +37,15 @@ export function redisLimiterFactory (cluster: Cluster): LimiterFactory {
 /** The factory for an app: shared limiters with a cluster, undefined (the in-memory default) without one. */
 export function clusterLimiterFactory (app: { cluster?: Cluster | null }): LimiterFactory | undefined {
   return app.cluster != null ? redisLimiterFactory(app.cluster) : undefined
+}
+
+/** One point of `limiter` for `key` (none: no limit), or a 429 RATE_LIMITED AppError ("Too many <what>") when none is left. */
+export async function consumePoint (limiter: RateLimiterAbstract | null | undefined, key: string, what: string): Promise<void> {
+  if (limiter == null) return
+  try {
+    await limiter.consume(key)
+  } catch (error) {
+    if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, what)
+    throw error
+  }
 }

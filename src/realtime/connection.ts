@@ -3,14 +3,15 @@
  * events (dispatched only once the rooms are joined) and the lifecycle listeners on connect and disconnect.
  */
 import type { FastifyInstance } from 'fastify'
-import { RateLimiterRes, type RateLimiterMemory } from 'rate-limiter-flexible'
-import { rateLimited } from '../shared/errors.js'
+import type { RateLimiterMemory } from 'rate-limiter-flexible'
+import { AppError } from '../shared/errors.js'
 import type { ConversationRoomsResolver, SocketContext } from './contracts.js'
 import { ackError, splitArgs, type EventRunner } from './ack.js'
 import { deadlineOf, ExpiryTimer } from './socket-session.js'
 import type { SocketRegistry } from './socket-registry.js'
 import { conversationRoom, userRoom } from './rooms.js'
 import type { ParleySocket } from './socket-types.js'
+import { consumePoint } from '../cluster/rate-limiters.js'
 
 /** Told about every socket after it joined its rooms. Errors are logged, never fatal. */
 export type ConnectionListener = (socket: ParleySocket) => void | Promise<void>
@@ -70,14 +71,12 @@ function answerError (args: unknown[], response: ReturnType<typeof ackError>): v
 
 /** Consumes one event of the user's budget; the refusal to answer, or null when the event may run. */
 async function overBudget (limiter: RateLimiterMemory | null, userId: string): Promise<ReturnType<typeof ackError> | null> {
-  if (limiter === null) return null
   try {
-    await limiter.consume(userId)
+    await consumePoint(limiter, userId, 'socket events')
     return null
   } catch (error) {
-    if (!(error instanceof RateLimiterRes)) throw error
-    const refusal = rateLimited(error.msBeforeNext, 'socket events')
-    return ackError(refusal.code, refusal.message)
+    if (!(error instanceof AppError)) throw error
+    return ackError(error.code, error.message)
   }
 }
 

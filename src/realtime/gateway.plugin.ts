@@ -12,8 +12,8 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { Server } from 'socket.io'
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
-import { clusterLimiterFactory, type LimiterSpec } from '../cluster/rate-limiters.js'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { clusterLimiterFactory, consumePoint, type LimiterSpec } from '../cluster/rate-limiters.js'
 import type { ConversationRoomsResolver, Notifier, SocketContext, SocketHandler, SocketHandlers } from './contracts.js'
 import type { ClientEventName } from './events.js'
 import { compileEvent, type EventRunner } from './ack.js'
@@ -22,7 +22,7 @@ import { authRefreshHandler, deadlineOf } from './socket-session.js'
 import { serveConnection, type ConnectionListener, type DisconnectionListener } from './connection.js'
 import { SocketRegistry } from './socket-registry.js'
 import { SocketDrain } from './drain.js'
-import { rateLimited, unauthorized } from '../shared/errors.js'
+import { AppError, unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
 import type { ParleyServer } from './socket-types.js'
 import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
@@ -124,11 +124,11 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   const handshakeRefusal = async (userId: string): Promise<string | null> => {
     if (registry.countOfUser(userId) >= MAX_SOCKETS_PER_USER) return `At most ${MAX_SOCKETS_PER_USER} sockets per user on one instance`
     try {
-      await handshakes?.consume(userId)
+      await consumePoint(handshakes, userId, 'connections')
       return null
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error
-      return rateLimited(error.msBeforeNext, 'connections').message
+      if (!(error instanceof AppError)) throw error
+      return error.message
     }
   }
 

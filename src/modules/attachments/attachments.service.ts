@@ -6,8 +6,8 @@
  */
 import type { Readable } from 'node:stream'
 import { Types } from 'mongoose'
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { AppError, badRequest, notFound, rateLimited } from '../../shared/errors.js'
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { AppError, badRequest, notFound } from '../../shared/errors.js'
 import type { LimiterFactory } from '../../cluster/rate-limiters.js'
 import type { AttachmentDoc, AttachmentModel } from '../../storage/models/attachment.model.js'
 import type { ConversationModel } from '../../storage/models/conversation.model.js'
@@ -17,6 +17,7 @@ import type { ConversationsService } from '../conversations/conversations.servic
 import { objectId } from '../../shared/ids.js'
 import { sanitizeFileName } from './file-name.js'
 import type { GridFsStore } from './gridfs-store.js'
+import { consumePoint } from '../../cluster/rate-limiters.js'
 
 export interface AttachmentsServiceOptions {
   Attachment: AttachmentModel
@@ -128,13 +129,7 @@ export class AttachmentsService {
   }
 
   private async consumeRate (userId: string): Promise<void> {
-    if (this.limiter === null) return
-    try {
-      await this.limiter.consume(userId)
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, 'uploads')
-      throw error
-    }
+    await consumePoint(this.limiter, userId, 'uploads')
   }
 
   /** Scopes an upload to a conversation the uploader is a member of (404 CONVERSATION_NOT_FOUND otherwise). */

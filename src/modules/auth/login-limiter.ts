@@ -15,9 +15,9 @@
  * In memory by default; with a cluster the auth plugin passes a Redis-backed factory (cluster/rate-limiters.ts),
  * so the counts are shared by every instance.
  */
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { rateLimited } from '../../shared/errors.js'
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { clientKey } from './client-key.js'
+import { consumePoint } from '../../cluster/rate-limiters.js'
 
 export type LimiterFactory = (options: { keyPrefix: string, points: number, duration: number }) => RateLimiterAbstract
 
@@ -58,15 +58,7 @@ export const KNOWN_PLACE_DAYS = 21
 
 const memoryLimiter: LimiterFactory = options => new RateLimiterMemory(options)
 
-/** One point from `limiter` for `key`, or a 429 AppError when there is none left. */
-async function take (limiter: RateLimiterAbstract, key: string, what: string): Promise<void> {
-  try {
-    await limiter.consume(key)
-  } catch (error) {
-    if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, what)
-    throw error
-  }
-}
+const take = consumePoint
 
 export class LoginLimiter {
   private readonly byIp: RateLimiterAbstract | null

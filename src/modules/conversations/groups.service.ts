@@ -8,8 +8,8 @@
  */
 import { Types } from 'mongoose'
 import type { RateLimiterAbstract } from 'rate-limiter-flexible'
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible'
-import { appError, badRequest, forbidden, notFound, rateLimited } from '../../shared/errors.js'
+import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { appError, badRequest, forbidden, notFound } from '../../shared/errors.js'
 import { objectId } from '../../shared/ids.js'
 import type { ConversationDoc, ConversationModel, MemberRole } from '../../storage/models/conversation.model.js'
 import type { ConversationMemberModel } from '../../storage/models/conversation-member.model.js'
@@ -20,6 +20,8 @@ import type { LimiterFactory } from '../../cluster/rate-limiters.js'
 import { conversationNotFound, type ConversationsService } from './conversations.service.js'
 import { decodeCursor, encodeCursor, cursorObjectId, cursorString } from '../common/opaque-cursor.js'
 import type { Conversation } from './conversations.schemas.js'
+import { consumePoint } from '../../cluster/rate-limiters.js'
+import { escapeRegex } from '../../shared/text.js'
 
 export interface GroupsServiceOptions {
   Conversation: ConversationModel
@@ -42,7 +44,6 @@ const RANK: Record<MemberRole, number> = { owner: 3, admin: 2, member: 1 }
 const DEFAULT_LIMIT = 50
 
 const groupKey = (name: string): string => name.trim().normalize('NFKC').toLowerCase()
-const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
 
 export class GroupsService {
   private readonly options: GroupsServiceOptions
@@ -192,13 +193,7 @@ export class GroupsService {
   }
 
   private async consumeCreate (userId: string): Promise<void> {
-    if (this.creates === null) return
-    try {
-      await this.creates.consume(userId)
-    } catch (error) {
-      if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, 'groups created')
-      throw error
-    }
+    await consumePoint(this.creates, userId, 'groups created')
   }
 
   /** Live, enabled accounts among `ids` (unknown, deleted or disabled ones are a 404, naming nobody). */

@@ -4,8 +4,8 @@
  * goes through the Notifier, so a REST send reaches sockets exactly like a socket send. Throws AppErrors only.
  */
 import { Types } from 'mongoose'
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
-import { AppError, badRequest, forbidden, notFound, rateLimited } from '../../shared/errors.js'
+import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible'
+import { AppError, badRequest, forbidden, notFound } from '../../shared/errors.js'
 import type { ConversationDoc, ConversationModel } from '../../storage/models/conversation.model.js'
 import type { MessageDoc, MessageModel } from '../../storage/models/message.model.js'
 import type { UserRole } from '../../storage/models/user.model.js'
@@ -18,6 +18,7 @@ import type { MessageAttachment } from '../../storage/models/message.model.js'
 import { MessageWriter } from './message-writer.js'
 import type { Message } from './messages.schemas.js'
 import { toMessage } from './messages.view.js'
+import { consumePoint } from '../../cluster/rate-limiters.js'
 
 /** What the messages service needs from attachments (the attachments module provides it). */
 export interface AttachmentClaimer {
@@ -96,15 +97,7 @@ export class MessagesService {
   }
 
   private async consumeRate (userId: string): Promise<void> {
-    if (this.limiter === null) return
-    try {
-      await this.limiter.consume(userId)
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        throw rateLimited(error.msBeforeNext, 'messages')
-      }
-      throw error
-    }
+    await consumePoint(this.limiter, userId, 'messages')
   }
 
   /**

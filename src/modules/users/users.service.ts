@@ -12,6 +12,7 @@ import { toPublicUser, nobodyOnline, DELETED_USERNAME, type OnlineLookup } from 
 import type { PublicUser, UpdateMeBody } from './users.schemas.js'
 import { isReservedUsername } from './reserved-names.js'
 import { cursorString, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { escapeRegex } from '../../shared/text.js'
 
 export interface UsersServiceOptions {
   User: UserModel
@@ -59,9 +60,6 @@ function duplicateKeyConflict (error: unknown): AppError | null {
 
 const reserved = (): AppError => conflict('USERNAME_RESERVED', 'That username is reserved')
 
-function escapeRegex (text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
-}
 
 export class UsersService {
   private readonly User: UserModel
