@@ -210,8 +210,10 @@ export class MessagesService {
    */
   async remove (userId: string, role: UserRole, messageId: string, exceptSocketId?: string): Promise<{ messageId: string }> {
     await this.consumeRate(userId)
-    const { doc } = await this.visible(userId, messageId, role)
-    if (String(doc.senderId) !== userId && role !== 'admin') throw forbidden('Only the sender can delete a message', 'NOT_SENDER')
+    const { doc, conversation } = await this.visible(userId, messageId, role)
+    if (String(doc.senderId) !== userId && role !== 'admin' && !moderates(conversation, userId)) {
+      throw forbidden('Only the sender, a group\'s owner or admins can delete a message', 'NOT_SENDER')
+    }
     if (doc.deletedAt != null) return { messageId }
     const updated = await this.Message.findOneAndUpdate(
       { _id: doc._id, deletedAt: { $exists: false } },
@@ -232,4 +234,11 @@ export class MessagesService {
     return await syncMessages({ Conversation: this.Conversation, conversations: this.conversations, page: async (id, options) => await this.page(id, options) }, userId, cursors)
   }
 
+}
+
+/** A group's owner and admins moderate its messages (delete them); nobody moderates a direct conversation. */
+function moderates (conversation: ConversationDoc | null, userId: string): boolean {
+  if (conversation === null || conversation.type !== 'group') return false
+  const role = conversation.members.find(member => String(member.userId) === userId)?.role
+  return role === 'owner' || role === 'admin'
 }

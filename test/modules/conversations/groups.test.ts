@@ -145,3 +145,18 @@ t.test('presence: a user sharing several groups with a watcher is pushed once, n
   await emitAck(watcher, 'presence_query', { userIds: [] })
   t.equal(pushes.length, 1, 'three shared groups, one push')
 })
+
+t.test('a group\'s owner and admins delete members\' messages; members do not delete others\'', async t => {
+  const { owner, admin, member, as, group } = await setup(t)
+  const url = `/api/conversations/${group.id}/messages`
+  const byMember = (await as(member)('POST', url, { body: 'by the member' })).json()
+  const byOwner = (await as(owner)('POST', url, { body: 'by the owner' })).json()
+  const refused = await as(member)('DELETE', `/api/messages/${byOwner.id}`)
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json().code, 'NOT_SENDER')
+  t.equal((await as(admin)('DELETE', `/api/messages/${byMember.id}`)).statusCode, 204, 'an admin moderates')
+  t.equal((await as(owner)('DELETE', `/api/messages/${byMember.id}`)).statusCode, 204, 'the owner too (again: no change)')
+  const history = (await as(member)('GET', url)).json().items
+  t.match(history[0], { id: byMember.id, body: '', deletedAt: String })
+  t.match(history[1], { id: byOwner.id, body: 'by the owner', deletedAt: null })
+})
