@@ -2,8 +2,8 @@
  * Validation at the edge, one way for REST and sockets: a TypeBox schema is compiled once, checked, and its
  * codecs (the ids' lower-casing, shared/schemas.ts) applied to the checked value. TypeBox's own Value.Decode
  * clones and re-checks the whole value (~90 µs for a small payload), too slow for the send path; this walks only
- * the paths that hold a codec, precomputed from the schema (objects, arrays and optional properties: what Parley's
- * inputs use), in place.
+ * the paths that hold a codec, precomputed from the schema (objects, arrays, optional properties and unions: what
+ * Parley's inputs use), in place.
  */
 import { IsCodec, type TSchema } from 'typebox'
 import { Compile } from 'typebox/compile'
@@ -15,6 +15,7 @@ interface SchemaShape {
   type?: unknown
   properties?: Record<string, TSchema>
   items?: TSchema
+  anyOf?: TSchema[]
 }
 
 /** The decoder of a schema's codecs, or null when it has none (then nothing is walked). */
@@ -36,6 +37,15 @@ export function codecDecoder (schema: TSchema): Decoder | null {
   } else if (shape.type === 'array' && shape.items !== undefined) {
     const item = codecDecoder(shape.items)
     if (item !== null) inner = value => Array.isArray(value) ? value.map(item) : value
+  } else if (shape.anyOf !== undefined) {
+    // A union (e.g. the direct or group body): decode with the first branch the value matches.
+    const branches = shape.anyOf.map(branch => ({ check: Compile(branch), decode: codecDecoder(branch) }))
+    if (branches.some(branch => branch.decode !== null)) {
+      inner = value => {
+        const branch = branches.find(candidate => candidate.check.Check(value))
+        return branch?.decode != null ? branch.decode(value) : value
+      }
+    }
   }
   if (!IsCodec(schema)) return inner
   const decode = schema['~codec'].decode as Decoder
