@@ -160,3 +160,28 @@ t.test('a group\'s owner and admins delete members\' messages; members do not de
   t.match(history[0], { id: byMember.id, body: '', deletedAt: String })
   t.match(history[1], { id: byOwner.id, body: 'by the owner', deletedAt: null })
 })
+
+t.test('a removed member: every socket event through the group is refused; re-added, they see what the history rule says', async t => {
+  const { kit, owner, member, as, group } = await setup(t)
+  const url = `/api/conversations/${group.id}`
+  const own = (await as(member)('POST', `${url}/messages`, { body: 'mine' })).json()
+  await as(owner)('POST', `${url}/messages`, { body: 'while you were in' })
+  const socket = await kit.connect(member.accessToken)
+  t.equal((await as(owner)('DELETE', `${url}/members/${member.id}`)).statusCode, 204)
+  const refused = { ok: false, error: { code: /CONVERSATION_NOT_FOUND|MESSAGE_NOT_FOUND/ } }
+  t.match(await emitAck(socket, 'chat_message', { conversationId: group.id, body: 'x' }), refused, 'chat_message')
+  t.match(await emitAck(socket, 'chat_message_file', { conversationId: group.id, attachmentIds: [own.id] }), { ok: false }, 'chat_message_file')
+  t.match(await emitAck(socket, 'message_edit', { messageId: own.id, body: 'edited' }), refused, 'editing their own old message')
+  t.match(await emitAck(socket, 'message_delete', { messageId: own.id }), refused, 'deleting it')
+  for (const event of ['delivered', 'read'] as const) t.match(await emitAck(socket, event, { conversationId: group.id, seq: 2 }), refused, event)
+  t.match(await emitAck(socket, 'typing', { conversationId: group.id, isTyping: true }), refused, 'typing')
+  t.match(await emitAck(socket, 'presence_query', { userIds: [owner.id] }), { ok: true, data: { [owner.id]: { online: false, lastSeenAt: null } } },
+    'no presence through the group any more')
+  t.equal((await as(member)('GET', `${url}/receipts?seq=1`)).statusCode, 404, 'no receipts')
+
+  await as(owner)('POST', `${url}/messages`, { body: 'while you were out' })
+  t.equal((await as(owner)('POST', `${url}/members`, { userIds: [member.id] })).statusCode, 200, 're-added')
+  const history = (await as(member)('GET', `${url}/messages`)).json().items.map((m: { body: string }) => m.body)
+  t.same(history, ['mine', 'while you were in', 'while you were out'], 'members read the whole history, as docs/groups.md says')
+  t.match(await emitAck(socket, 'chat_message', { conversationId: group.id, body: 'back' }), { ok: true }, 'and send again at once')
+})
