@@ -131,17 +131,17 @@ export class ConversationsService {
     }
     const docs = await this.Conversation.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(limit + 1).lean()
     const page = docs.slice(0, limit)
-    const items = await this.views(page, userId)
+    const items = await this.viewMany(page, userId)
     return { items, nextCursor: docs.length > limit ? cursorOf(page[page.length - 1]) : null }
   }
 
   async get (userId: string, conversationId: string): Promise<Conversation> {
-    return (await this.views([await this.requireMember(userId, conversationId)], userId))[0]
+    return (await this.viewMany([await this.requireMember(userId, conversationId)], userId))[0]
   }
 
   /** The conversation as `userId` sees it. */
   async view (doc: ConversationDoc, userId: string): Promise<Conversation> {
-    return (await this.views([doc], userId))[0]
+    return (await this.viewMany([doc], userId))[0]
   }
 
   /** Direct: hidden from the caller's list until the next message (history stays; it counts as read). */
@@ -225,7 +225,8 @@ export class ConversationsService {
     return new Map(marks.map(mark => [String(mark.conversationId), mark]))
   }
 
-  private async views (docs: ConversationDoc[], userId: string): Promise<Conversation[]> {
+  /** Many conversations as `userId` sees them, with one read of the marks and one of the users for all. */
+  async viewMany (docs: ConversationDoc[], userId: string): Promise<Conversation[]> {
     if (docs.length === 0) return []
     const marks = await this.marksOf(userId, docs.map(doc => doc._id))
     const users = await this.publicUsers(docs)

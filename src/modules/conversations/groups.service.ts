@@ -21,7 +21,7 @@ import { conversationNotFound, type ConversationsService } from './conversations
 import { decodeCursor, encodeCursor, cursorObjectId, cursorString } from '../common/opaque-cursor.js'
 import type { Conversation } from './conversations.schemas.js'
 import { consumePoint } from '../../cluster/rate-limiters.js'
-import { escapeRegex } from '../../shared/text.js'
+import { escapeRegex, normalizeKey } from '../../shared/text.js'
 
 export interface GroupsServiceOptions {
   Conversation: ConversationModel
@@ -43,7 +43,6 @@ export interface GroupPatch { name?: string, subject?: string, visibility?: 'pri
 const RANK: Record<MemberRole, number> = { owner: 3, admin: 2, member: 1 }
 const DEFAULT_LIMIT = 50
 
-const groupKey = (name: string): string => name.trim().normalize('NFKC').toLowerCase()
 
 export class GroupsService {
   private readonly options: GroupsServiceOptions
@@ -65,7 +64,7 @@ export class GroupsService {
     const doc = (await this.options.Conversation.create({
       type: 'group',
       name: input.name.trim(),
-      nameKey: groupKey(input.name),
+      nameKey: normalizeKey(input.name),
       subject: input.subject?.trim() ?? '',
       visibility: input.visibility ?? 'private',
       members: [{ userId: creator, role: 'owner' as const, joinedAt: now }, ...others.map(id => ({ userId: id, role: 'member' as const, joinedAt: now }))],
@@ -84,7 +83,7 @@ export class GroupsService {
   async update (userId: string, groupId: string, patch: GroupPatch): Promise<ConversationDoc> {
     const doc = await this.requireRole(userId, groupId, 'admin')
     const set: Record<string, unknown> = {}
-    if (patch.name !== undefined) Object.assign(set, { name: patch.name.trim(), nameKey: groupKey(patch.name) })
+    if (patch.name !== undefined) Object.assign(set, { name: patch.name.trim(), nameKey: normalizeKey(patch.name) })
     if (patch.subject !== undefined) set.subject = patch.subject.trim()
     if (patch.visibility !== undefined) set.visibility = patch.visibility
     const updated = await this.options.Conversation.findOneAndUpdate({ _id: doc._id, type: 'group' }, { $set: set }, { returnDocument: 'after', lean: true })
@@ -158,25 +157,20 @@ export class GroupsService {
   /** Public groups whose name starts with `search` (case-insensitive), by name, cursor-paged; members see who is in. */
   async listPublic (userId: string, options: { search?: string, limit?: number, cursor?: string }): Promise<{ items: Conversation[], nextCursor: string | null }> {
     const limit = Math.min(Math.max(options.limit ?? DEFAULT_LIMIT, 1), 200)
-    const filter: Record<string, unknown> = { type: 'group', visibility: 'public' }
-    const prefix = groupKey(options.search ?? '')
-    if (prefix !== '') filter.nameKey = { $regex: `^${escapeRegex(prefix)}` }
+    const conditions: Array<Record<string, unknown>> = [{ type: 'group', visibility: 'public' }]
+    const prefix = normalizeKey(options.search ?? '')
+    if (prefix !== '') conditions.push({ nameKey: { $regex: `^${escapeRegex(prefix)}` } })
     if (options.cursor !== undefined) {
       const after = decodeCursor(options.cursor, position => {
         const key = cursorString(position.k, 400)
         const id = cursorObjectId(position.i)
         return key !== null && id !== null ? { key, id } : null
       })
-      filter.$or = [{ nameKey: { $gt: after.key } }, { nameKey: after.key, _id: { $gt: after.id } }]
+      conditions.push({ $or: [{ nameKey: { $gt: after.key } }, { nameKey: after.key, _id: { $gt: after.id } }] })
     }
-    if (prefix !== '' && filter.$or !== undefined) {
-      filter.$and = [{ nameKey: filter.nameKey }, { $or: filter.$or }]
-      delete filter.nameKey
-      delete filter.$or
-    }
-    const docs = await this.options.Conversation.find(filter).sort({ nameKey: 1, _id: 1 }).limit(limit + 1).lean()
+    const docs = await this.options.Conversation.find({ $and: conditions }).sort({ nameKey: 1, _id: 1 }).limit(limit + 1).lean()
     const page = docs.slice(0, limit)
-    const items = await Promise.all(page.map(async doc => await this.options.conversations.view(doc, userId)))
+    const items = await this.options.conversations.viewMany(page, userId)
     const last = page[page.length - 1]
     return { items, nextCursor: docs.length > limit ? encodeCursor({ k: (last as ConversationDoc & { nameKey: string }).nameKey, i: String(last._id) }) : null }
   }

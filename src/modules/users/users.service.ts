@@ -12,7 +12,7 @@ import { toPublicUser, nobodyOnline, DELETED_USERNAME, type OnlineLookup } from 
 import type { PublicUser, UpdateMeBody } from './users.schemas.js'
 import { isReservedUsername } from './reserved-names.js'
 import { cursorString, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
-import { escapeRegex } from '../../shared/text.js'
+import { escapeRegex, normalizeKey } from '../../shared/text.js'
 
 export interface UsersServiceOptions {
   User: UserModel
@@ -38,10 +38,7 @@ export interface SearchOptions { search?: string, limit?: number, cursor?: strin
 export type ContactsLookup = (viewerId: string, userIds: string[]) => Promise<Set<string>>
 const onlySelf: ContactsLookup = async (viewerId, userIds) => new Set(userIds.filter(id => id === viewerId))
 
-/** The case-insensitive key of a username or email. */
-export function normalizeKey (value: string): string {
-  return value.trim().normalize('NFKC').toLowerCase()
-}
+export { normalizeKey }
 
 /** The per-account rate-limit key of a known user (login failures and password checks share it). */
 export const accountKey = (userId: string): string => `u:${userId}`

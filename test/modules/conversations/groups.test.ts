@@ -185,3 +185,16 @@ t.test('a removed member: every socket event through the group is refused; re-ad
   t.same(history, ['mine', 'while you were in', 'while you were out'], 'members read the whole history, as docs/groups.md says')
   t.match(await emitAck(socket, 'chat_message', { conversationId: group.id, body: 'back' }), { ok: true }, 'and send again at once')
 })
+
+t.test('public discovery pages by name with a cursor, the search prefix kept across pages', async t => {
+  const { owner, outsider, as } = await setup(t)
+  for (const name of ['Alpha one', 'alpha two', 'Alpha three', 'Beta']) {
+    t.equal((await as(owner)('POST', '/api/conversations', { type: 'group', name, memberIds: [], visibility: 'public' })).statusCode, 201)
+  }
+  const first = (await as(outsider)('GET', '/api/conversations/public?search=alpha&limit=2')).json()
+  t.same(first.items.map((g: { name: string }) => g.name), ['Alpha one', 'Alpha three'])
+  t.type(first.nextCursor, 'string')
+  const second = (await as(outsider)('GET', `/api/conversations/public?search=alpha&limit=2&cursor=${first.nextCursor}`)).json()
+  t.same(second.items.map((g: { name: string }) => g.name), ['alpha two'], 'Beta is not an alpha')
+  t.equal(second.nextCursor, null)
+})
