@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { ParleySocket } from '../realtime/socket-types.js'
 import type { ConversationRoomsResolver } from '../realtime/contracts.js'
 import type { ResyncEvent } from '../realtime/events.js'
+import { replayRoomChanges, type RoomMembership } from '../realtime/room-membership.js'
 import { conversationIdsOf, conversationRoom } from '../realtime/rooms.js'
 
 /** Users whose rooms are read at once (one database query each). */
@@ -17,11 +18,13 @@ export interface ResyncOptions {
   sockets: Iterable<ParleySocket>
   /** Where a user's conversation rooms come from (null: rooms are not refreshed). */
   resolveRooms: ConversationRoomsResolver | null
+  /** Membership changes that land during a user's read are replayed after it. */
+  membership: RoomMembership
   log: FastifyBaseLogger
 }
 
 /** Refreshes every local socket's conversation rooms, then emits `resync` to it. */
-export async function resyncLocalSockets ({ sockets, resolveRooms, log }: ResyncOptions): Promise<void> {
+export async function resyncLocalSockets ({ sockets, resolveRooms, membership, log }: ResyncOptions): Promise<void> {
   const byUser = new Map<string, ParleySocket[]>()
   for (const socket of sockets) {
     if (!socket.connected) continue
@@ -34,7 +37,7 @@ export async function resyncLocalSockets ({ sockets, resolveRooms, log }: Resync
   const payload: ResyncEvent = { action: 'resync', reason: 'cluster_reconnected' }
   const work = async ([userId, own]: [string, ParleySocket[]]): Promise<void> => {
     try {
-      if (resolveRooms !== null) await refreshRooms(own, userId, resolveRooms)
+      if (resolveRooms !== null) await refreshRooms(own, userId, resolveRooms, membership)
     } catch (error) {
       // The client still syncs; its rooms are repaired at its next connect.
       log.warn({ err: error, userId }, 'resync: reading conversation rooms failed')
@@ -46,16 +49,16 @@ export async function resyncLocalSockets ({ sockets, resolveRooms, log }: Resync
   }
 }
 
-async function refreshRooms (sockets: ParleySocket[], userId: string, resolveRooms: ConversationRoomsResolver): Promise<void> {
-  // Rooms before the read: a room joined while the read runs (a live socketsJoin) is newer than the read, keep it.
-  const before = new Map(sockets.map(socket => [socket, conversationIdsOf(socket.rooms).map(conversationRoom)]))
-  const conversationIds = await resolveRooms(userId)
+async function refreshRooms (sockets: ParleySocket[], userId: string, resolveRooms: ConversationRoomsResolver, membership: RoomMembership): Promise<void> {
+  const { value: conversationIds, changes } = await membership.whileReading(userId, async () => await resolveRooms(userId))
   const wanted = new Set(conversationIds.map(conversationRoom))
-  for (const [socket, rooms] of before) {
+  for (const socket of sockets) {
     if (!socket.connected) continue
-    for (const room of rooms) if (!wanted.has(room)) void socket.leave(room)
+    for (const room of conversationIdsOf(socket.rooms).map(conversationRoom)) if (!wanted.has(room)) void socket.leave(room)
     const missing = [...wanted].filter(room => !socket.rooms.has(room))
     if (missing.length > 0) void socket.join(missing)
+    // A change applied during the read is newer than it: it wins.
+    replayRoomChanges(socket, changes)
     socket.data.conversationIds = conversationIds
   }
 }

@@ -67,9 +67,11 @@ Object.defineProperty(ParleyRedisAdapter.prototype, 'onrequest', {
   }
 })
 
+export const DEFAULT_REQUESTS_TIMEOUT_MS = 2000
+
 /** The adapter factory for `io.adapter(...)`, over the cluster's publisher and subscriber. */
 export function createClusterAdapter (cluster: Cluster, options: ClusterAdapterOptions = {}): (nsp: Namespace) => RedisAdapter {
-  const opts = { key: options.key ?? 'parley-socket.io', requestsTimeout: options.requestsTimeoutMs ?? 2000 }
+  const opts = { key: options.key ?? 'parley-socket.io', requestsTimeout: options.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS }
   // Socket.IO calls the factory with `new`: a function (not an arrow) returning the instance works both ways.
   return function adapter (nsp: Namespace) { return new ParleyRedisAdapter(nsp, cluster.pub, cluster.sub, opts) }
 }

@@ -11,6 +11,7 @@ import { deadlineOf, ExpiryTimer } from './socket-session.js'
 import type { SocketRegistry } from './socket-registry.js'
 import { conversationRoom, userRoom } from './rooms.js'
 import type { ParleySocket } from './socket-types.js'
+import { replayRoomChanges, type RoomMembership } from './room-membership.js'
 import { consumePoint } from '../cluster/rate-limiters.js'
 
 /** Told about every socket after it joined its rooms. Errors are logged, never fatal. */
@@ -24,6 +25,8 @@ export interface ConnectionDeps {
   runners: ReadonlyMap<string, EventRunner>
   /** Read at each connect: the conversations module sets it after the gateway is up. */
   resolveRooms: () => ConversationRoomsResolver | null
+  /** Membership changes that land while the rooms are read are replayed after the join. */
+  membership: RoomMembership
   connectionListeners: readonly ConnectionListener[]
   disconnectionListeners: readonly DisconnectionListener[]
   /** Client events per user on this instance (all their sockets together, so reconnecting resets nothing), or null. */
@@ -43,20 +46,24 @@ function callListener (app: FastifyInstance, run: () => void | Promise<void>): v
 }
 
 /**
- * Joins the socket's conversation rooms. Read only once the socket is connected and in its user room, so a
- * membership added meanwhile (socketsJoin through the user room) is either in the read or reaches the socket.
+ * Joins the socket's conversation rooms. Read only once the socket is in its user room, and the membership changes
+ * that reached the user while the read ran are replayed after it: a member added or removed meanwhile ends up
+ * where the last change put them, whichever side of the read it fell.
  * False when the socket should not be served (resolver failed, or it left meanwhile).
  */
-async function joinConversationRooms (app: FastifyInstance, socket: ParleySocket, resolveRooms: ConversationRoomsResolver | null): Promise<boolean> {
+async function joinConversationRooms (deps: ConnectionDeps, socket: ParleySocket): Promise<boolean> {
+  const resolveRooms = deps.resolveRooms()
+  const { userId } = socket.data
   try {
-    const conversationIds = resolveRooms !== null ? await resolveRooms(socket.data.userId) : []
+    const { value: conversationIds, changes } = await deps.membership.whileReading(userId, async () => resolveRooms !== null ? await resolveRooms(userId) : [])
     // A socket that left must not join: the adapter would keep rooms for a dead id.
     if (!socket.connected) return false
     socket.data.conversationIds = conversationIds
     if (conversationIds.length > 0) await socket.join(conversationIds.map(conversationRoom))
+    replayRoomChanges(socket, changes)
     return true
   } catch (error) {
-    app.log.error({ err: error, userId: socket.data.userId }, 'socket rooms: resolver failed, disconnecting')
+    deps.app.log.error({ err: error, userId }, 'socket rooms: resolver failed, disconnecting')
     socket.disconnect(true)
     return false
   }
@@ -130,7 +137,7 @@ export function serveConnection (socket: ParleySocket, deps: ConnectionDeps): vo
     socket.disconnect(true)
     return
   }
-  const ready = joinConversationRooms(app, socket, deps.resolveRooms())
+  const ready = joinConversationRooms(deps, socket)
   dispatch(socket, context, deps, ready)
   void ready.then(ok => {
     if (!ok || !socket.connected) return

@@ -31,6 +31,8 @@ export type EventBody<E extends ServerEventName> = Omit<ServerPayload<E>, 'actio
 export interface EmitOptions {
   /** Skip this socket (the sender's, which gets an ack instead). */
   exceptSocketId?: string
+  /** Skip every socket of this user (typing goes to the others, not to the typist's other tabs). */
+  exceptUserId?: string
 }
 
 /** How services reach connected clients on every instance. Implemented over Socket.IO rooms (notifier.ts). */
@@ -41,7 +43,10 @@ export interface Notifier {
   toConversations: <E extends ServerEventName>(conversationIds: string[], event: E, payload: EventBody<E>, options?: EmitOptions) => void
   /** Emit to every socket of these users. */
   toUsers: <E extends ServerEventName>(userIds: string[], event: E, payload: EventBody<E>, options?: EmitOptions) => void
-  /** Move every socket of these users into / out of the conversation's room (works across instances). */
+  /**
+   * Move every socket of these users into / out of the conversation's room, on every instance: resolves once each
+   * instance has applied it, so the next emit anywhere already sees the new membership.
+   */
   joinConversation: (userIds: string[], conversationId: string) => Promise<void>
   leaveConversation: (userIds: string[], conversationId: string) => Promise<void>
 }

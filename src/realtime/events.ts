@@ -7,6 +7,7 @@
 import type { Static } from 'typebox'
 import type { clientEvents, serverEvents } from './events.schemas.js'
 import type { ErrorCode } from '../shared/errors.js'
+import type { RoomChange } from './room-membership.js'
 import type { Attachment, Message } from '../modules/messages/messages.schemas.js'
 import type { Conversation, ConversationMember } from '../modules/conversations/conversations.schemas.js'
 import type { PublicUser } from '../modules/users/users.schemas.js'
@@ -79,9 +80,11 @@ export type ConversationUpdatedEvent = ServerPayload<'conversation_updated'>
 export type SessionExpiredEvent = ServerPayload<'session_expired'>
 export type ResyncEvent = ServerPayload<'resync'>
 
-/** Between instances (serverSideEmit); none: instances share state through Redis and the database. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** Between instances (serverSideEmit through the adapter). */
+export interface InterServerEvents {
+  /** Move a user's sockets into or out of a conversation room; acked once applied (room-membership.ts). */
+  room_change: (change: RoomChange, ack: (applied: boolean) => void) => void
+}
 
 /** What the gateway stores on each socket after the handshake. */
 export interface SocketData {

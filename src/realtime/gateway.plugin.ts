@@ -6,7 +6,8 @@
  * through the revocation list. A socket lives as long as its access token (plus a short grace) unless the client
  * renews it with `auth_refresh` (socket-session.ts).
  *
- * With a cluster (REDIS_URL) the Redis adapter carries emits, room joins/leaves and disconnects to every instance;
+ * With a cluster (REDIS_URL) the Redis adapter carries emits and disconnects to every instance, and room joins/leaves
+ * wait for every instance's confirmation (room-membership.ts);
  * after a Redis outage the local sockets' rooms are repaired and each socket is told to `resync`.
  */
 import fp from 'fastify-plugin'
@@ -24,8 +25,9 @@ import { SocketRegistry } from './socket-registry.js'
 import { SocketDrain } from './drain.js'
 import { AppError, unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
+import { RoomMembership } from './room-membership.js'
 import type { ParleyServer } from './socket-types.js'
-import { createClusterAdapter, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
+import { createClusterAdapter, DEFAULT_REQUESTS_TIMEOUT_MS, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
 import { resyncLocalSockets } from '../cluster/resync.js'
 
 export type { ConnectionListener, DisconnectionListener } from './connection.js'
@@ -88,6 +90,11 @@ const memoryLimiter = (spec: LimiterSpec): RateLimiterMemory => new RateLimiterM
 async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const io = createServer(app, options)
   const registry = new SocketRegistry()
+  const membership = new RoomMembership(io, {
+    cluster: app.cluster,
+    confirmTimeoutMs: (options.adapter?.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS) + 1000,
+    log: app.log
+  })
   const drain = new SocketDrain()
   const runners = new Map<string, EventRunner>()
   const connectionListeners: ConnectionListener[] = []
@@ -148,7 +155,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   })
 
   io.on('connection', socket => {
-    serveConnection(socket, { app, registry, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter })
+    serveConnection(socket, { app, registry, membership, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter })
   })
 
   const stopListening = app.revocation.onRevoked(revocation => {
@@ -157,14 +164,14 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   // Redis is back: repair rooms changed meanwhile on other instances, then tell the clients to `sync`.
   let resyncing: Promise<void> | null = null
   const stopResync = app.cluster?.onReconnect(() => {
-    resyncing = resyncLocalSockets({ sockets: registry.sockets(), resolveRooms, log: app.log })
+    resyncing = resyncLocalSockets({ sockets: registry.sockets(), resolveRooms, membership, log: app.log })
       .catch(error => { app.log.error({ err: error }, 'resync after the Redis outage failed') })
       .finally(() => { resyncing = null })
   }) ?? (() => {})
 
   app.decorate('realtime', {
     io,
-    notifier: createNotifier(io),
+    notifier: createNotifier(io, membership),
     registerEvents (handlers: SocketHandlers) {
       for (const name of Object.keys(handlers) as ClientEventName[]) register(name, handlers[name] as SocketHandler<typeof name>)
     },

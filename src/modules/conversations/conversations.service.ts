@@ -191,12 +191,12 @@ export class ConversationsService {
     return previous < target ? { seq: target, at } : null
   }
 
-  /** Member check, then `typing` to the other members' sockets unless the throttle drops it. */
+  /** Member check, then `typing` to the other members' sockets (in the room) unless the throttle drops it. */
   async typing (userId: string, conversationId: string, isTyping: boolean, throttle: TypingThrottle): Promise<void> {
     const doc = await this.requireMember(userId, conversationId)
     if (!throttle.allow(userId, String(doc._id), isTyping)) return
-    const others = doc.memberIds.map(String).filter(id => id !== userId)
-    this.notifier.toUsers(others, 'typing', { conversationId: String(doc._id), userId, isTyping })
+    // Through the room, not to the members read above: a member removed meanwhile has already left it.
+    this.notifier.toConversation(String(doc._id), 'typing', { conversationId: String(doc._id), userId, isTyping }, { exceptUserId: userId })
   }
 
   /** Every conversation id of a user: the rooms its sockets join on connect. */

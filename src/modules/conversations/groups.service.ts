@@ -2,8 +2,8 @@
  * Group conversations: creation, settings, membership, roles, public discovery. Roles rank owner > admin > member:
  * owner and admins change settings and add or remove members, the owner changes roles and deletes the group, and
  * nobody acts on someone of the same or a higher role (except themself: leaving). Every membership change moves
- * the affected users' sockets on every instance (socketsJoin / socketsLeave through their user rooms) before it
- * answers, then tells the members. History: members read the whole history, new ones included (docs/groups.md).
+ * the affected users' sockets on every instance, and waits until each instance confirmed it, before it answers
+ * (realtime/room-membership.ts), then tells the members. History: members read the whole history, new ones included (docs/groups.md).
  * Messages, receipts, typing, sync and attachments are the direct conversations' code: they check `memberIds`.
  */
 import { Types } from 'mongoose'
