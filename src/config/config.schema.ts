@@ -47,6 +47,11 @@ export const EnvSchema = Type.Object({
   MESSAGE_MAX_BYTES: Type.Integer({ minimum: 1, default: 16384 }),
   /** Messages per user per 10 s; 0 disables the limit (benchmarks). */
   RATE_LIMIT_MESSAGES: Type.Integer({ minimum: 0, default: 100 }),
+  /**
+   * Keep a deleted message's text for admins (GET /api/admin/messages?includeDeleted=true shows it); users never
+   * see it. Default false: deleting removes the text for good.
+   */
+  RETAIN_DELETED_TEXT: oneOf(['true', 'false'] as const, 'false'),
   /** Members a group may have. */
   GROUP_MAX_MEMBERS: Type.Integer({ minimum: 2, maximum: 100000, default: 1000 }),
   /** Client events per user per 10 s on an instance, of any kind; 0 disables it and the handshake limit. */

@@ -37,6 +37,8 @@ export interface AppConfig {
   messageMaxBytes: number
   rateLimitMessages: number
   groupMaxMembers: number
+  /** Whether a deleted message's text is kept for admins (RETAIN_DELETED_TEXT). */
+  retainDeletedText: boolean
   /** Client events per socket per 10 s; 0: no limit. */
   rateLimitSocketEvents: number
   /** Bearer token /metrics requires, or null (public). */
@@ -165,6 +167,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     messageMaxBytes: env.MESSAGE_MAX_BYTES,
     rateLimitMessages: env.RATE_LIMIT_MESSAGES,
     groupMaxMembers: env.GROUP_MAX_MEMBERS,
+    retainDeletedText: env.RETAIN_DELETED_TEXT === 'true',
     rateLimitSocketEvents: env.RATE_LIMIT_SOCKET_EVENTS,
     metricsToken: env.METRICS_TOKEN ?? null,
     mongodbWriteConcern: env.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(env.MONGODB_WRITE_CONCERN),

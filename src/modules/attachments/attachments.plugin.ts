@@ -15,13 +15,15 @@ declare module 'fastify' {
 export interface AttachmentsPluginOptions {
   /** How often the orphan sweep runs, in ms; default 600000 (10 minutes), 0 disables it. */
   sweepIntervalMs?: number
+  /** How long released files wait before their removal; default 30000 ms (attachments.service.ts). */
+  releaseGraceMs?: number
 }
 
 const SWEEP_INTERVAL_MS = 10 * 60_000
 
 /**
  * Decorates `app.attachments` (register before the messages plugin, whose service claims attachments) and runs
- * the orphan sweep from ready to close.
+ * the orphan sweep from ready to close, sooner when a deleted message released files.
  */
 async function attachmentsPlugin (app: FastifyInstance, options: AttachmentsPluginOptions): Promise<void> {
   const { config } = app
@@ -35,7 +37,10 @@ async function attachmentsPlugin (app: FastifyInstance, options: AttachmentsPlug
     quotaBytes: config.uploadQuotaBytes,
     uploadsPerHour: config.rateLimitUploads,
     createLimiter: clusterLimiterFactory(app),
-    orphanTtlSeconds: config.uploadOrphanTtlSeconds
+    orphanTtlSeconds: config.uploadOrphanTtlSeconds,
+    releaseGraceMs: options.releaseGraceMs,
+    // Files released: sweep once their grace has passed rather than at the next interval.
+    onReleased: graceMs => { sweeper.runWithin(graceMs + 1000) }
   })
   app.decorate('attachments', attachments)
   const sweeper = orphanSweeper(attachments, options.sweepIntervalMs ?? SWEEP_INTERVAL_MS, app.log)

@@ -33,9 +33,18 @@ export interface AttachmentsServiceOptions {
   uploadsPerHour?: number
   /** Makes the upload limiter (the cluster's Redis-backed one); default in memory. */
   createLimiter?: LimiterFactory
-  /** Age in seconds after which an unposted or released upload is swept (UPLOAD_ORPHAN_TTL, default 86400). */
+  /** Age in seconds after which an upload never posted is swept (UPLOAD_ORPHAN_TTL, default 86400). */
   orphanTtlSeconds?: number
+  /**
+   * How long a file whose last message was deleted waits before the sweep removes it; default 30000 ms. Longer than
+   * a send takes from claiming a file to storing its message, so a claim racing the release is seen by the sweep.
+   */
+  releaseGraceMs?: number
+  /** Told when files were released, so the sweeper can run once the grace has passed. */
+  onReleased?: (graceMs: number) => void
 }
+
+export const RELEASE_GRACE_MS = 30_000
 
 /** Most uploads one sweep removes; the sweeper runs again at once while batches come back full. */
 export const SWEEP_BATCH = 100
@@ -69,6 +78,8 @@ export class AttachmentsService {
   private readonly quotaBytes: number
   private readonly limiter: RateLimiterAbstract | null
   private readonly orphanTtlMs: number
+  private readonly releaseGraceMs: number
+  private readonly onReleased: (graceMs: number) => void
 
   constructor (options: AttachmentsServiceOptions) {
     this.Attachment = options.Attachment
@@ -82,6 +93,8 @@ export class AttachmentsService {
     const create = options.createLimiter ?? (spec => new RateLimiterMemory(spec))
     this.limiter = perHour > 0 ? create({ keyPrefix: 'uploads', points: perHour, duration: HOUR_SECONDS }) : null
     this.orphanTtlMs = (options.orphanTtlSeconds ?? 86400) * 1000
+    this.releaseGraceMs = options.releaseGraceMs ?? RELEASE_GRACE_MS
+    this.onReleased = options.onReleased ?? (() => {})
   }
 
   /**
@@ -214,7 +227,7 @@ export class AttachmentsService {
 
   /**
    * Called by the messages service after it deleted a message, with the files the message carried: those that no
-   * live message carries any more are released (only admins read them; the sweep removes them after the TTL).
+   * live message carries any more are released, and the sweep removes their bytes once the release grace passed.
    */
   async released (attachments: ReadonlyArray<{ _id: Types.ObjectId }>): Promise<void> {
     const free: Types.ObjectId[] = []
@@ -222,6 +235,7 @@ export class AttachmentsService {
       if (await this.Message.exists(carrying(id)) === null) free.push(id)
     }
     await this.markReleased(free)
+    if (free.length > 0) this.onReleased(this.releaseGraceMs)
   }
 
   private async markReleased (ids: Types.ObjectId[]): Promise<void> {
@@ -230,15 +244,15 @@ export class AttachmentsService {
   }
 
   /**
-   * Removes (metadata, then GridFS file and chunks) up to SWEEP_BATCH uploads older than the orphan TTL at `now`
-   * that no live message carries: never posted, or released. One a message does carry (posted before postedAt
+   * Removes (metadata, then GridFS file and chunks) up to SWEEP_BATCH uploads that no live message carries: never
+   * posted and older than the orphan TTL at `now`, or released longer than the release grace ago. One a message does carry (posted before postedAt
    * existed, or re-claimed) is marked posted and kept. Deletes are conditional, so concurrent sweeps on several
    * instances and a claim racing the sweep are safe. Resolves with how many it removed.
    */
   async sweep (now: Date = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.orphanTtlMs)
     const unposted = { postedAt: { $exists: false }, releasedAt: { $exists: false }, createdAt: { $lte: cutoff } }
-    const released = { releasedAt: { $lte: cutoff } }
+    const released = { releasedAt: { $lte: new Date(now.getTime() - this.releaseGraceMs) } }
     let removed = 0
     for (const filter of [unposted, released]) {
       const docs = await this.Attachment.find(filter, { _id: 1 }).limit(SWEEP_BATCH - removed).lean()

@@ -8,6 +8,8 @@ import { SWEEP_BATCH, type AttachmentsService } from './attachments.service.js'
 
 export interface OrphanSweeper {
   start: () => void
+  /** Runs a sweep within `ms` (files were released), unless one is due sooner. */
+  runWithin: (ms: number) => void
   /** Stops the timer and waits for a sweep in progress. */
   stop: () => Promise<void>
 }
@@ -16,10 +18,17 @@ export function orphanSweeper (attachments: AttachmentsService, intervalMs: numb
   let timer: NodeJS.Timeout | null = null
   let running: Promise<void> | null = null
   let stopped = false
+  let dueAt = Infinity
 
   const schedule = (ms: number): void => {
     if (stopped || intervalMs <= 0) return
-    timer = setTimeout(() => { running = run() }, ms)
+    if (timer !== null) clearTimeout(timer)
+    dueAt = Date.now() + ms
+    timer = setTimeout(() => {
+      timer = null
+      dueAt = Infinity
+      running = run()
+    }, ms)
     timer.unref()
   }
   const run = async (): Promise<void> => {
@@ -36,6 +45,10 @@ export function orphanSweeper (attachments: AttachmentsService, intervalMs: numb
 
   return {
     start: () => { schedule(intervalMs) },
+    runWithin: ms => {
+      // A sweep running now reschedules itself when done; one due later is brought forward.
+      if (Date.now() + ms < dueAt && timer !== null) schedule(ms)
+    },
     stop: async () => {
       stopped = true
       if (timer !== null) clearTimeout(timer)

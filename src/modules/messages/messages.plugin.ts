@@ -23,6 +23,7 @@ async function messagesPlugin (app: FastifyInstance): Promise<void> {
     notifier: app.realtime.notifier,
     maxBytes: app.config.messageMaxBytes,
     ratePerTenSeconds: app.config.rateLimitMessages,
+    retainDeletedText: app.config.retainDeletedText,
     createLimiter: clusterLimiterFactory(app)
   })
   app.decorate('messages', messages)

@@ -43,6 +43,8 @@ export interface MessagesServiceOptions {
   maxBytes: number
   /** Messages per user per 10 s; 0 disables. */
   ratePerTenSeconds: number
+  /** Keep a deleted message's text for admins (RETAIN_DELETED_TEXT); default false. */
+  retainDeletedText?: boolean
   /** Default: an in-memory limiter (per instance). */
   createLimiter?: (options: { keyPrefix: string, points: number, duration: number }) => RateLimiterAbstract
 }
@@ -69,6 +71,7 @@ export class MessagesService {
   /** The group-commit writer (its `stats` are exposed for metrics and tests). */
   readonly writer: MessageWriter
   private readonly maxBytes: number
+  private readonly retainDeletedText: boolean
   private readonly limiter: RateLimiterAbstract | null
 
   constructor (options: MessagesServiceOptions) {
@@ -84,6 +87,7 @@ export class MessagesService {
       onError: options.onError
     })
     this.maxBytes = options.maxBytes
+    this.retainDeletedText = options.retainDeletedText ?? false
     const create = options.createLimiter ?? (o => new RateLimiterMemory(o))
     this.limiter = options.ratePerTenSeconds > 0 ? create({ keyPrefix: 'messages', points: options.ratePerTenSeconds, duration: 10 }) : null
   }
@@ -205,8 +209,9 @@ export class MessagesService {
   }
 
   /**
-   * Soft delete by the sender or a platform admin: id and seq stay, body and attachments go, deletedAt is set.
-   * Deleting again is a no-op. `message_deleted` to the conversation.
+   * Soft delete by the sender, a group's owner or admins, or a platform admin: id and seq stay, body and attachments
+   * go (the text stays in `retainedBody`, for admins only, with RETAIN_DELETED_TEXT), deletedAt is set, and files no
+   * other message carries are released for removal. Deleting again is a no-op. `message_deleted` to the conversation.
    */
   async remove (userId: string, role: UserRole, messageId: string, exceptSocketId?: string): Promise<{ messageId: string }> {
     await this.consumeRate(userId)
@@ -217,12 +222,14 @@ export class MessagesService {
     if (doc.deletedAt != null) return { messageId }
     const updated = await this.Message.findOneAndUpdate(
       { _id: doc._id, deletedAt: { $exists: false } },
-      { $set: { body: '', attachments: [], deletedAt: new Date() } },
+      { $set: { body: '', attachments: [], deletedAt: new Date(), ...this.retainDeletedText && doc.body !== '' ? { retainedBody: doc.body } : {} } },
       { returnDocument: 'after', lean: true }
     )
     if (updated === null) return { messageId }
     if (doc.attachments.length > 0) await this.attachments.released(doc.attachments)
-    await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: updated } })
+    // The conversation's copy is what members see: never the retained text.
+    const { retainedBody: _retained, ...shown } = updated
+    await this.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: shown } })
     this.notifier.toConversation(String(doc.conversationId), 'message_deleted', {
       conversationId: String(doc.conversationId), messageId: String(doc._id), seq: doc.seq
     }, { exceptSocketId })

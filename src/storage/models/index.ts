@@ -8,6 +8,7 @@ import { conversationModel, type ConversationModel } from './conversation.model.
 import { conversationMemberModel, type ConversationMemberModel } from './conversation-member.model.js'
 import { messageModel, type MessageModel } from './message.model.js'
 import { attachmentModel, type AttachmentModel } from './attachment.model.js'
+import { auditEntryModel, type AuditEntryModel } from './audit-entry.model.js'
 
 export interface Models {
   User: UserModel
@@ -16,6 +17,7 @@ export interface Models {
   ConversationMember: ConversationMemberModel
   Message: MessageModel
   Attachment: AttachmentModel
+  AuditEntry: AuditEntryModel
 }
 
 export function registerModels (connection: Connection): Models {
@@ -25,7 +27,8 @@ export function registerModels (connection: Connection): Models {
     Conversation: conversationModel(connection),
     ConversationMember: conversationMemberModel(connection),
     Message: messageModel(connection),
-    Attachment: attachmentModel(connection)
+    Attachment: attachmentModel(connection),
+    AuditEntry: auditEntryModel(connection)
   }
 }
 

@@ -25,6 +25,8 @@ export interface MessageDoc {
   editedAt?: Date
   /** Soft delete: id and seq stay, body and attachments are emptied. */
   deletedAt?: Date
+  /** A deleted message's text, kept for admins only when RETAIN_DELETED_TEXT is on; never shown to users. */
+  retainedBody?: string
   createdAt: Date
 }
 
@@ -42,7 +44,8 @@ const messageSchema = new Schema<MessageDoc>({
   clientMsgId: { type: String },
   replyToId: { type: Schema.Types.ObjectId },
   editedAt: { type: Date },
-  deletedAt: { type: Date }
+  deletedAt: { type: Date },
+  retainedBody: { type: String }
 }, { timestamps: { createdAt: true, updatedAt: false }, versionKey: false })
 
 messageSchema.index({ conversationId: 1, seq: 1 }, { unique: true })
@@ -51,7 +54,11 @@ messageSchema.index(
   { conversationId: 1, senderId: 1, clientMsgId: 1 },
   { unique: true, partialFilterExpression: { clientMsgId: { $type: 'string' } } }
 )
-messageSchema.index({ senderId: 1, createdAt: -1 })
+// Admin history (admin-messages.service.ts) pages every filter by (createdAt, _id): all messages, one sender's, one
+// conversation's (a participant's: a merge over their conversations), each with an optional date range.
+messageSchema.index({ createdAt: 1, _id: 1 })
+messageSchema.index({ senderId: 1, createdAt: 1, _id: 1 })
+messageSchema.index({ conversationId: 1, createdAt: 1, _id: 1 })
 // "Which live messages carry this file": attachment downloads and the orphan sweep (attachments.service.ts).
 messageSchema.index({ 'attachments._id': 1 })
 

@@ -1,20 +1,21 @@
 /**
  * What happens to uploads after they are stored: unposted ones are swept after UPLOAD_ORPHAN_TTL (metadata, GridFS
  * file and chunks), posted ones stay, and once every message carrying a file is deleted nobody but an admin can
- * download it and the sweep treats it as unposted.
+ * download it and its bytes are removed once the release grace (30 s) has passed, without waiting for the TTL.
  */
 import t from 'tap'
 import { buildChatApp, type TeardownHost } from '../../helpers/build-app.js'
 import { openDirect, send } from '../../helpers/conversations.js'
 import { api } from '../../helpers/rest.js'
 import { login, signUp } from '../../helpers/users.js'
+import type { AttachmentsPluginOptions } from '../../../src/modules/attachments/attachments.plugin.js'
 import { bucketCounts, download, pngFixture, uploaded } from './attachment-helpers.js'
 
 const ADMIN = { ADMIN_USERNAME: 'root', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'root password' }
 const HOUR = 3600_000
 
-async function setup (t: TeardownHost, environment: NodeJS.ProcessEnv = {}) {
-  const app = await buildChatApp(t, { ...ADMIN, UPLOAD_ORPHAN_TTL: '1h', ...environment })
+async function setup (t: TeardownHost, environment: NodeJS.ProcessEnv = {}, attachments: AttachmentsPluginOptions = {}) {
+  const app = await buildChatApp(t, { ...ADMIN, UPLOAD_ORPHAN_TTL: '1h', ...environment }, { build: { attachments } })
   const alice = await signUp(app, 'alice')
   const bob = await signUp(app, 'bob')
   const root = await login(app, 'root', 'root password')
@@ -92,9 +93,9 @@ t.test('once every message carrying a file is deleted, only admins can download 
   t.equal(await status(alice), 404, 'and so does the uploader')
   t.equal(await status(root as never), 200, 'admins still can')
 
-  t.equal(await app.attachments.sweep(), 0, 'released files wait the same TTL as unposted ones')
+  t.equal(await app.attachments.sweep(), 0, 'released files wait the release grace (a claim may be in flight)')
   t.equal(await app.models.Attachment.countDocuments({ _id: file.id, releasedAt: { $exists: true } }), 1, 'marked released')
-  t.equal(await app.attachments.sweep(new Date(Date.now() + 2 * HOUR)), 1, 'then they go')
+  t.equal(await app.attachments.sweep(new Date(Date.now() + 31_000)), 1, 'then they go, long before the orphan TTL')
   t.same(await bucketCounts(app), { files: 0, chunks: 0 })
 })
 
@@ -124,7 +125,7 @@ t.test('released(): the messages service reports a deleted message\'s files', as
   t.equal((await download(app, bob, file.id)).statusCode, 404)
 })
 
-t.test('deleting a message releases its files: swept after the TTL though nobody downloaded them since', async t => {
+t.test('deleting a message releases its files: swept after the grace though nobody downloaded them since', async t => {
   const { app, alice, conversationId } = await setup(t)
   const file = await uploaded(app, alice, { filename: 'a.png', data: pngFixture(100) })
   const message = await send(app, alice, conversationId, 'one', { attachmentIds: [file.id] })
@@ -132,4 +133,25 @@ t.test('deleting a message releases its files: swept after the TTL though nobody
   t.equal(await app.models.Attachment.countDocuments({ _id: file.id, releasedAt: { $exists: true } }), 1, 'released by the delete itself')
   t.equal(await app.attachments.sweep(new Date(Date.now() + 2 * HOUR)), 1)
   t.same(await bucketCounts(app), { files: 0, chunks: 0 })
+})
+
+t.test('the bytes of a deleted message\'s files go on their own once the grace has passed, also after an admin delete', async t => {
+  // The interval sweep is far off: only the release brings the sweep forward.
+  const { app, alice, root, conversationId } = await setup(t, {}, { sweepIntervalMs: 3_600_000, releaseGraceMs: 50 })
+  const own = await uploaded(app, alice, { filename: 'a.png', data: pngFixture(300 * 1024) })
+  const moderated = await uploaded(app, alice, { filename: 'b.png', data: pngFixture(100) })
+  const kept = await uploaded(app, alice, { filename: 'c.png', data: pngFixture(100) })
+  const first = await send(app, alice, conversationId, 'one', { attachmentIds: [own.id] })
+  const second = await send(app, alice, conversationId, 'two', { attachmentIds: [moderated.id, kept.id] })
+  await send(app, alice, conversationId, 'three', { attachmentIds: [kept.id] })
+  t.equal((await api(app, alice)('DELETE', `/api/messages/${first.id}`)).statusCode, 204, 'the sender deletes')
+  t.equal((await api(app, root as never)('DELETE', `/api/messages/${second.id}`)).statusCode, 204, 'an admin deletes')
+  const deadline = Date.now() + 5000
+  while ((await gridFsHas(app, own.id)).file || (await gridFsHas(app, moderated.id)).file) {
+    if (Date.now() > deadline) break
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  for (const id of [own.id, moderated.id]) t.same(await gridFsHas(app, id), { file: false, chunks: 0 }, 'bytes removed')
+  t.same(await gridFsHas(app, kept.id), { file: true, chunks: 1 }, 'a file another message carries stays')
+  t.equal((await download(app, alice, kept.id)).statusCode, 200)
 })
