@@ -22,6 +22,8 @@ import groupsRoutes from './modules/conversations/groups.routes.js'
 import messagesRoutes from './modules/messages/messages.routes.js'
 import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
+import adminPlugin from './modules/admin/admin.plugin.js'
+import adminRoutes from './modules/admin/admin.routes.js'
 import presencePlugin, { type PresencePluginOptions } from './modules/presence/presence.plugin.js'
 import { validatorCompiler } from './shared/validation.js'
 
@@ -96,6 +98,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(presencePlugin, options.presence ?? {})
   await app.register(attachmentsPlugin, options.attachments ?? {})
   await app.register(messagesPlugin)
+  await app.register(adminPlugin)
   await app.register(healthRoutes)
   await app.register(authRoutes, { prefix: '/api/auth' })
   await app.register(usersRoutes, { prefix: '/api/users' })
@@ -103,5 +106,6 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(groupsRoutes, { prefix: '/api/conversations' })
   await app.register(messagesRoutes, { prefix: '/api' })
   await app.register(attachmentsRoutes, { prefix: '/api/attachments' })
+  await app.register(adminRoutes, { prefix: '/api/admin' })
   return app
 }

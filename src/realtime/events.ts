@@ -8,6 +8,7 @@ import type { Static } from 'typebox'
 import type { clientEvents, serverEvents } from './events.schemas.js'
 import type { ErrorCode } from '../shared/errors.js'
 import type { RoomChange } from './room-membership.js'
+import type { InstanceSockets } from './instance-sockets.js'
 import type { Attachment, Message } from '../modules/messages/messages.schemas.js'
 import type { Conversation, ConversationMember } from '../modules/conversations/conversations.schemas.js'
 import type { PublicUser } from '../modules/users/users.schemas.js'
@@ -84,6 +85,8 @@ export type ResyncEvent = ServerPayload<'resync'>
 export interface InterServerEvents {
   /** Move a user's sockets into or out of a conversation room; acked once applied (room-membership.ts). */
   room_change: (change: RoomChange, ack: (applied: boolean) => void) => void
+  /** How many sockets an instance has (admin stats; instance-sockets.ts). */
+  instance_sockets: (ack: (count: InstanceSockets) => void) => void
 }
 
 /** What the gateway stores on each socket after the handshake. */

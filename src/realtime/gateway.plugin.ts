@@ -26,6 +26,8 @@ import { SocketDrain } from './drain.js'
 import { AppError, unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
 import { RoomMembership } from './room-membership.js'
+import { instanceSocketsCounter, type InstanceSockets } from './instance-sockets.js'
+import { hostname } from 'node:os'
 import type { ParleyServer } from './socket-types.js'
 import { createClusterAdapter, DEFAULT_REQUESTS_TIMEOUT_MS, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
 import { resyncLocalSockets } from '../cluster/resync.js'
@@ -46,6 +48,8 @@ export interface Realtime {
   localSocketsOfSession: (sid: string) => number
   /** Work to finish before the sockets close at shutdown (in-flight sends), while their acks can still go out. */
   onDrain: (task: () => Promise<void>) => void
+  /** Connected sockets per instance of the cluster that answered (this one alone without a cluster). */
+  instanceSockets: () => Promise<InstanceSockets[]>
 }
 
 declare module 'fastify' {
@@ -90,11 +94,9 @@ const memoryLimiter = (spec: LimiterSpec): RateLimiterMemory => new RateLimiterM
 async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const io = createServer(app, options)
   const registry = new SocketRegistry()
-  const membership = new RoomMembership(io, {
-    cluster: app.cluster,
-    confirmTimeoutMs: (options.adapter?.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS) + 1000,
-    log: app.log
-  })
+  const confirmTimeoutMs = (options.adapter?.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS) + 1000
+  const membership = new RoomMembership(io, { cluster: app.cluster, confirmTimeoutMs, log: app.log })
+  const instanceId = app.cluster?.instanceId ?? `${hostname()}-${process.pid}`
   const drain = new SocketDrain()
   const runners = new Map<string, EventRunner>()
   const connectionListeners: ConnectionListener[] = []
@@ -179,7 +181,8 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     onConnection (listener: ConnectionListener) { connectionListeners.push(listener) },
     onDisconnection (listener: DisconnectionListener) { disconnectionListeners.push(listener) },
     localSocketsOfSession (sid: string) { return registry.ofSession(sid).length },
-    onDrain (task: () => Promise<void>) { drain.add(task) }
+    onDrain (task: () => Promise<void>) { drain.add(task) },
+    instanceSockets: instanceSocketsCounter(io, instanceId, app.cluster, confirmTimeoutMs)
   } satisfies Realtime)
 
   app.addHook('preClose', async () => { await drain.run(io, app.log) })

@@ -39,6 +39,8 @@ export const ERROR_STATUS = {
   USER_MISMATCH: 403,
   WRONG_PASSWORD: 403,
   NOT_SENDER: 403,
+  /** An admin route, and the caller is not (or no longer) an admin. */
+  ADMIN_ONLY: 403,
   // 404: missing, or not the caller's to see
   NOT_FOUND: 404,
   USER_NOT_FOUND: 404,
@@ -51,6 +53,8 @@ export const ERROR_STATUS = {
   /** A username the system shows or that would impersonate it (deleted-user, admin, system, ...). */
   USERNAME_RESERVED: 409,
   ADMIN_CONFLICT: 409,
+  /** An admin would demote or disable themself while no other enabled admin is left. */
+  LAST_ADMIN: 409,
   MESSAGE_DELETED: 409,
   /** The group is at GROUP_MAX_MEMBERS. */
   GROUP_FULL: 409,

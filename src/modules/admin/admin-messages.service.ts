@@ -1,0 +1,144 @@
+/**
+ * Message history across every conversation, for admins: the filters of GET /api/admin/messages combined with AND,
+ * paged by keyset on (createdAt, _id), a total order, so a page boundary never skips or repeats a message that
+ * existed when paging began, whatever is inserted meanwhile. The export walks the same pages, one at a time, as the
+ * client reads them (constant memory, backpressure). Each filter combination has an index (message.model.ts):
+ * sender or conversation (+ range) walk their own, a participant's conversations merge one walk per conversation,
+ * the rest narrow what those walks return.
+ */
+import { Types } from 'mongoose'
+import type { ConversationModel } from '../../storage/models/conversation.model.js'
+import type { MessageDoc, MessageModel } from '../../storage/models/message.model.js'
+import type { UserModel } from '../../storage/models/user.model.js'
+import type { OnlineLookup } from '../users/users.view.js'
+import { toPublicUser } from '../users/users.view.js'
+import { toMessage } from '../messages/messages.view.js'
+import { badRequest } from '../../shared/errors.js'
+import { escapeRegex } from '../../shared/text.js'
+import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import type { AdminMessage, MessageExportQuery } from './admin.schemas.js'
+
+export interface AdminMessagesOptions {
+  Message: MessageModel
+  Conversation: ConversationModel
+  User: UserModel
+  isOnline: () => OnlineLookup
+  /** RETAIN_DELETED_TEXT: deleted messages show their kept text. */
+  retainDeletedText: boolean
+}
+
+type Filters = MessageExportQuery
+interface Position { at: Date, id: Types.ObjectId }
+
+/** Messages one export page reads (and holds) at a time. */
+export const EXPORT_PAGE = 1000
+const DEFAULT_LIMIT = 50
+
+const oid = (id: string): Types.ObjectId => new Types.ObjectId(id)
+
+export class AdminMessagesService {
+  constructor (private readonly options: AdminMessagesOptions) {}
+
+  /** One page of the history; `nextCursor` continues after its last message. */
+  async search (filters: Filters & { limit?: number, cursor?: string }): Promise<{ items: AdminMessage[], nextCursor: string | null }> {
+    const limit = filters.limit ?? DEFAULT_LIMIT
+    const conditions = await this.conditionsOf(filters)
+    if (conditions === null) return { items: [], nextCursor: null }
+    const after = filters.cursor !== undefined ? decodePosition(filters.cursor) : null
+    const docs = await this.page(conditions, filters.order ?? 'asc', after, limit + 1)
+    const page = docs.slice(0, limit)
+    const last = page[page.length - 1]
+    return {
+      items: await this.render(page),
+      nextCursor: docs.length > limit ? encodeCursor({ t: last.createdAt.getTime(), id: String(last._id) }) : null
+    }
+  }
+
+  /** Every matching message, page by page: the next page is read only when the consumer asks for more. */
+  async * export (filters: Filters): AsyncGenerator<AdminMessage[]> {
+    const conditions = await this.conditionsOf(filters)
+    if (conditions === null) return
+    let after: Position | null = null
+    for (;;) {
+      const docs = await this.page(conditions, filters.order ?? 'asc', after, EXPORT_PAGE)
+      if (docs.length === 0) return
+      yield await this.render(docs)
+      if (docs.length < EXPORT_PAGE) return
+      const last = docs[docs.length - 1]
+      after = { at: last.createdAt, id: last._id }
+    }
+  }
+
+  /** The filters as query conditions (ANDed), or null when nothing can match (a participant of no conversation). */
+  private async conditionsOf (filters: Filters): Promise<object[] | null> {
+    const conditions: object[] = []
+    if (filters.from !== undefined && filters.to !== undefined && new Date(filters.from) >= new Date(filters.to)) {
+      throw badRequest('VALIDATION_ERROR', '`from` must be before `to`')
+    }
+    if (filters.conversationId !== undefined) conditions.push({ conversationId: oid(filters.conversationId) })
+    if (filters.senderId !== undefined) conditions.push({ senderId: oid(filters.senderId) })
+    if (filters.participantId !== undefined) {
+      const ids = await this.options.Conversation.distinct('_id', { memberIds: oid(filters.participantId) })
+      if (ids.length === 0) return null
+      conditions.push({ conversationId: { $in: ids } })
+    }
+    if (filters.from !== undefined) conditions.push({ createdAt: { $gte: new Date(filters.from) } })
+    if (filters.to !== undefined) conditions.push({ createdAt: { $lt: new Date(filters.to) } })
+    const withDeleted = filters.includeDeleted === true
+    if (!withDeleted) conditions.push({ deletedAt: { $exists: false } })
+    if (filters.hasAttachment !== undefined) conditions.push({ 'attachments.0': { $exists: filters.hasAttachment } })
+    if (filters.q !== undefined && filters.q !== '') {
+      // Literal text: every metacharacter is escaped, so the pattern matches the characters typed and nothing else.
+      const text = { $regex: escapeRegex(filters.q), $options: 'i' }
+      conditions.push(withDeleted && this.options.retainDeletedText ? { $or: [{ body: text }, { retainedBody: text }] } : { body: text })
+    }
+    return conditions
+  }
+
+  /** Up to `limit` messages after `after` in (createdAt, _id) order. */
+  private async page (conditions: object[], order: 'asc' | 'desc', after: Position | null, limit: number): Promise<MessageDoc[]> {
+    const all = [...conditions]
+    if (after !== null) {
+      // The range narrows the index walk; the $or is checked on what it yields (ties on createdAt are rare).
+      const [reach, past] = order === 'asc' ? ['$gte', '$gt'] : ['$lte', '$lt']
+      all.push({ createdAt: { [reach]: after.at } }, { $or: [{ createdAt: { [past]: after.at } }, { _id: { [past]: after.id } }] })
+    }
+    const direction = order === 'asc' ? 1 : -1
+    return await this.options.Message.find(all.length > 0 ? { $and: all } : {})
+      .sort({ createdAt: direction, _id: direction }).limit(limit).lean()
+  }
+
+  /** Each message with its conversation's id, type and name and its sender's public user (two reads a page). */
+  private async render (docs: MessageDoc[]): Promise<AdminMessage[]> {
+    if (docs.length === 0) return []
+    const conversationIds = [...new Set(docs.map(doc => String(doc.conversationId)))].map(oid)
+    const senderIds = [...new Set(docs.map(doc => String(doc.senderId)))].map(oid)
+    const [conversations, senders] = await Promise.all([
+      this.options.Conversation.find({ _id: { $in: conversationIds } }, { type: 1, name: 1 }).lean(),
+      this.options.User.find({ _id: { $in: senderIds } }).lean()
+    ])
+    const conversationById = new Map(conversations.map(doc => [String(doc._id), doc]))
+    const isOnline = this.options.isOnline()
+    const senderById = new Map(senders.map(user => [String(user._id), toPublicUser(user, isOnline)]))
+    return docs.map(doc => {
+      const conversationId = String(doc.conversationId)
+      const conversation = conversationById.get(conversationId)
+      const senderId = String(doc.senderId)
+      return {
+        ...toMessage(doc),
+        retainedBody: this.options.retainDeletedText && doc.deletedAt != null ? doc.retainedBody ?? null : null,
+        // A conversation deleted since (a group removed by its owner) is named by its id alone.
+        conversation: { id: conversationId, type: conversation?.type ?? 'group', name: conversation?.name !== undefined && conversation.name !== '' ? conversation.name : null },
+        sender: senderById.get(senderId) ?? { id: senderId, username: 'deleted-user', firstName: '', lastName: '', online: false, lastSeenAt: null, deleted: true }
+      }
+    })
+  }
+}
+
+function decodePosition (cursor: string): Position {
+  return decodeCursor(cursor, position => {
+    const at = cursorTime(position.t)
+    const id = cursorObjectId(position.id)
+    return at !== null && id !== null ? { at, id } : null
+  })
+}
