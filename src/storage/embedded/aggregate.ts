@@ -1,15 +1,17 @@
 /**
  * aggregate: the leading $match/$sort/$skip/$limit stages run through the collection's indexed find
- * (so countDocuments on an indexed filter does not scan everything); the rest runs in mingo's
- * Aggregator over the stored (frozen) documents, with BSON-aware comparisons from match.ts.
+ * (so countDocuments on an indexed filter does not scan everything, and explain describes that find);
+ * the rest runs in mingo's Aggregator over the stored (frozen) documents, with BSON-aware comparisons
+ * from match.ts.
  */
 import { Aggregator } from 'mingo/aggregator'
 import { OpType, ProcessingMode } from 'mingo/core'
 import { toPlainNumbers } from './agg-operators.js'
 import { typeRank, R_NUMBER } from './bson-order.js'
 import type { Collection } from './collection.js'
+import { explainFind } from './explain-plan.js'
 import { asCommandError, MINGO_CONTEXT, mingoOptions } from './match.js'
-import { MongoCommandError, type Document, type FindQuery } from './store.types.js'
+import { MongoCommandError, type Document, type ExplainVerbosity, type FindQuery } from './store.types.js'
 
 const UNSUPPORTED = new Set(['$out', '$merge', '$collStats', '$indexStats', '$currentOp', '$listSessions', '$changeStream', '$search'])
 
@@ -17,7 +19,8 @@ function numberOf (v: unknown): number {
   return Number((v as any)?.valueOf?.() ?? v)
 }
 
-export function runAggregate (coll: Collection | undefined, pipeline: Document[], resolve: (name: string) => Document[]): Document[] {
+/** Rejects what MongoDB would reject before running anything: malformed, unknown and unsupported stages. */
+function checkPipeline (pipeline: Document[]): void {
   if (!Array.isArray(pipeline)) throw new MongoCommandError(14, 'TypeMismatch', "'pipeline' option must be specified as an array")
   for (const stage of pipeline) {
     const keys = stage !== null && typeof stage === 'object' ? Object.keys(stage) : []
@@ -27,15 +30,38 @@ export function runAggregate (coll: Collection | undefined, pipeline: Document[]
       throw new MongoCommandError(40324, 'Location40324', `Unrecognized pipeline stage name: '${keys[0]}'`)
     }
   }
-  // fold the leading stages the indexed find can do
+}
+
+/** The leading stages the indexed find can do, as a find, and the stages left after them. */
+function foldPipeline (pipeline: Document[]): { query: FindQuery; rest: Document[] } {
   const query: FindQuery = {}
   let i = 0
   if (pipeline[i]?.$match !== undefined) query.filter = pipeline[i++].$match
   if (pipeline[i]?.$sort !== undefined) query.sort = pipeline[i++].$sort
   if (pipeline[i]?.$skip !== undefined) query.skip = numberOf(pipeline[i++].$skip)
   if (pipeline[i]?.$limit !== undefined) query.limit = numberOf(pipeline[i++].$limit)
+  return { query, rest: pipeline.slice(i) }
+}
+
+/**
+ * explain of an aggregate. A pipeline the find answers whole is explained as that find (top-level
+ * queryPlanner), as MongoDB does; otherwise `{ stages: [{ $cursor: <the find's explain> }, ...the rest] }`.
+ */
+export function explainAggregate (ns: string, coll: Collection | undefined, pipeline: Document[], verbosity: ExplainVerbosity): Document {
+  checkPipeline(pipeline)
+  const { query, rest } = foldPipeline(pipeline)
+  const cursor = explainFind(ns, coll, query, verbosity)
+  if (rest.length === 0) return cursor
+  const stats = cursor.executionStats as Document | undefined
+  const first = stats === undefined ? { $cursor: cursor } : { $cursor: cursor, nReturned: stats.nReturned, executionTimeMillisEstimate: stats.executionTimeMillis }
+  return { stages: [first, ...rest] }
+}
+
+export function runAggregate (coll: Collection | undefined, pipeline: Document[], resolve: (name: string) => Document[]): Document[] {
+  checkPipeline(pipeline)
+  // fold the leading stages the indexed find can do
+  const { query, rest } = foldPipeline(pipeline)
   const input = coll === undefined ? [] : coll.findRecs(query).map(r => r.doc)
-  const rest = pipeline.slice(i)
   if (rest.length === 0) return input
   const counted = countShortcut(rest, input.length)
   if (counted !== undefined) return counted

@@ -6,13 +6,29 @@
 import { typeRank, R_ARRAY, R_REGEX } from './bson-order.js'
 import { formatValue, getAt } from './doc-utils.js'
 import { IndexKeyError, IndexTree, type IndexKey, type Rec } from './index-tree.js'
+import { walkPlan } from './index-walk.js'
 import { compileFilter } from './match.js'
 import { choosePlan, sortPairs, type Plan } from './query-planner.js'
 import { sortDocs } from './sort-docs.js'
 import { MongoCommandError, type Document, type FindQuery, type IndexSpec } from './store.types.js'
 
 /** What a find did, for explain and tests: the index walked (none: collection scan), documents examined. */
-export interface ScanStats { index?: string; examined: number; sortedByIndex?: boolean }
+export interface ScanStats {
+  index?: string
+  examined: number
+  sortedByIndex?: boolean
+  /** The plan walked, or one per `$or` branch; neither for a collection scan or an `_id` lookup. */
+  plan?: Plan
+  union?: Plan[]
+  /** Index entries read, per plan (union branch) and per walk (merged point). */
+  keys?: number[][]
+  /** Entries skipped as already seen (multikey and `$or` walks). */
+  dups?: number
+  /** Answered by the `_id` lookup, without planning. */
+  idLookup?: boolean
+  /** Documents that matched the filter, before sort, skip and limit. */
+  matched?: number
+}
 
 export const ID_INDEX: IndexSpec = { key: { _id: 1 }, name: '_id_' }
 
@@ -127,7 +143,10 @@ export class Collection {
     if (byId !== undefined) {
       // the most common query of all, answered without planning: { _id: <value> }
       const rec = this.getById(byId)
-      if (stats !== undefined) Object.assign(stats, { index: '_id_', examined: rec === undefined ? 0 : 1, sortedByIndex: false })
+      if (stats !== undefined) {
+        const examined = rec === undefined ? 0 : 1
+        Object.assign(stats, { index: '_id_', examined, sortedByIndex: false, idLookup: true, keys: [[examined]], matched: examined })
+      }
       return rec === undefined || skip > 0 ? [] : [rec]
     }
     const pred = compileFilter(filter)
@@ -147,10 +166,15 @@ export class Collection {
       if (pred(rec.doc)) out.push(rec)
       return out.length < want
     }
+    const keys: number[][] = []
+    let dups = 0
     if (plan !== undefined || union !== undefined) {
       const seen = union !== undefined || plan?.index.multikey === true ? new Set<number>() : undefined
       for (const p of union ?? [plan as Plan]) {
-        if (!walk(p, seen, visit)) break
+        const walked = walkPlan(p, seen, visit)
+        keys.push(walked.keys)
+        dups += walked.dups
+        if (!walked.more) break
       }
     } else {
       const recs = natural && Number(sort?.$natural) < 0 ? [...this.records.values()].reverse() : this.records.values()
@@ -160,6 +184,7 @@ export class Collection {
       stats.index = union !== undefined ? union.map(p => p.index.name).join(',') : plan?.index.name
       stats.examined = examined
       stats.sortedByIndex = plan?.sorted === true
+      Object.assign(stats, { plan, union, keys, dups, matched: out.length })
     }
     const keep = limit > 0 ? skip + limit : Infinity
     const sorted = hasSort && plan?.sorted !== true ? sortDocs(out, sortPairs(sort), r => r.doc, keep) : out
@@ -210,24 +235,6 @@ export class Collection {
     }
     return list
   }
-}
-
-/** Walk a plan's intervals in its direction, each record once; false when `visit` asked to stop. */
-function walk (plan: Plan, seen: Set<number> | undefined, visit: (rec: Rec) => boolean): boolean {
-  const intervals = plan.dir === 1 ? plan.intervals : [...plan.intervals].reverse()
-  let more = true
-  for (const iv of intervals) {
-    plan.index.scan(iv, plan.dir, rec => {
-      if (seen !== undefined) {
-        if (seen.has(rec.rid)) return true
-        seen.add(rec.rid)
-      }
-      more = visit(rec)
-      return more
-    })
-    if (!more) return false
-  }
-  return true
 }
 
 /** Each index with a document's keys for it, in index order. */

@@ -202,6 +202,29 @@ export class IndexTree {
   }
 
   /**
+   * The same walk as a lazy iterator of [key, record], each key without the encodings of its first
+   * `cut` fields (points shared by the whole walk), so keys of walks over different points compare in
+   * the order of the remaining fields (the merge of per-point walks).
+   */
+  * entries (intervals: FieldInterval[], dir: 1 | -1, cut: number): Generator<[string, Rec]> {
+    const [low, high] = this.treeBounds(intervals)
+    if (high !== undefined && low >= high) return
+    let skip = 0
+    for (let i = 0; i < cut; i++) skip += this.encodeField(i, intervals[i].lo).length
+    if (dir === 1) {
+      for (const [k, rec] of this.tree.entries(low)) {
+        if (high !== undefined && k >= high) return
+        yield [k.slice(skip), rec]
+      }
+    } else {
+      for (const [k, rec] of this.tree.entriesReversed(high, undefined, true)) {
+        if (k < low) return
+        yield [k.slice(skip), rec]
+      }
+    }
+  }
+
+  /**
    * The walk as a half-open string range [low, high) in tree order (high undefined: to the end).
    * All but the last interval are points; the last may be a range; desc fields flip.
    */

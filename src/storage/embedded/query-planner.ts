@@ -2,8 +2,9 @@
  * Picks the index that narrows a find the most: an equality prefix (single values or `$in` lists)
  * plus an optional range on the next field, walked in index order. When the sort is the index order
  * (either direction, skipping fields pinned by equality), the walk yields results already sorted
- * and can stop once skip+limit matches are found. The full filter is always re-checked on each
- * candidate, so bounds only need to be a superset of the true matches.
+ * and can stop once skip+limit matches are found. When the sort is the order after an `$in` prefix,
+ * each point is walked on its own and the walks are merged (MongoDB's SORT_MERGE). The full filter is
+ * always re-checked on each candidate, so bounds only need to be a superset of the true matches.
  */
 import { Bound, compareBson, keyValue, typeRank, R_ARRAY, R_MAX, R_MIN, R_NULL, R_REGEX } from './bson-order.js'
 import type { FieldInterval, IndexTree } from './index-tree.js'
@@ -18,6 +19,11 @@ export interface Plan {
   dir: 1 | -1
   /** The walk yields documents in the requested sort order. */
   sorted: boolean
+  /**
+   * Set when the intervals are point prefixes of this many fields, each walked on its own and merged on
+   * the fields after them: the sort is the index order within one point but not across points.
+   */
+  merge?: number
 }
 
 interface FieldCond { points?: unknown[]; range?: FieldInterval }
@@ -200,6 +206,8 @@ function planFor (index: IndexTree, conds: Map<string, FieldCond>, sort: Array<[
   const prefixes: FieldInterval[][] = [[]]
   let combos: FieldInterval[][] = prefixes
   const pinned = new Set<string>()
+  const multiPoint = new Set<string>()
+  let points = 0
   for (let i = 0; i < index.fields.length; i++) {
     const c = conds.get(index.fields[i])
     if (c === undefined) break
@@ -209,6 +217,8 @@ function planFor (index: IndexTree, conds: Map<string, FieldCond>, sort: Array<[
       const pts = index.dirs[i] < 0 ? [...c.points].reverse() : c.points
       combos = combos.flatMap(prefix => pts.map(p => [...prefix, { lo: p, loInc: true, hi: p, hiInc: true }]))
       if (c.points.length === 1) pinned.add(index.fields[i])
+      else multiPoint.add(index.fields[i])
+      points++
       continue
     }
     if (c.range !== undefined && !(index.sparse && typeRank(c.range.lo) <= R_NULL)) {
@@ -226,6 +236,11 @@ function planFor (index: IndexTree, conds: Map<string, FieldCond>, sort: Array<[
   if (used === 0 && index.sparse) return undefined
   const dir = sortDirection(index, sort, pinned)
   if (used === 0 && dir === 0) return undefined
+  if (dir === 0 && sort.length > 0 && multiPoint.size > 0 && !sort.some(([f]) => multiPoint.has(f))) {
+    // sorted within each point's walk: merge the walks rather than sort every match in memory
+    const mergeDir = sortDirection(index, sort, new Set([...pinned, ...multiPoint]))
+    if (mergeDir !== 0) return { index, intervals: combos, dir: mergeDir, sorted: true, merge: points }
+  }
   return { index, intervals: combos, dir: dir === 0 ? 1 : dir, sorted: sort.length > 0 && dir !== 0 }
 }
 

@@ -4,10 +4,11 @@
  * resolves. Reads return the stored frozen documents (or projected copies), never something whose
  * mutation could change the store.
  */
-import { runAggregate } from './aggregate.js'
+import { explainAggregate, runAggregate } from './aggregate.js'
 import { compareBson } from './bson-order.js'
 import { Collection, type ScanStats } from './collection.js'
 import { cloneDoc, deepFreeze } from './doc-utils.js'
+import { explainFind } from './explain-plan.js'
 import { validateKeyPattern } from './index-tree.js'
 import { asCommandError, compileFilter } from './match.js'
 import { compileProjection } from './projection.js'
@@ -17,7 +18,7 @@ import {
 } from './store-writes.js'
 import {
   MongoCommandError,
-  type CollectionInfo, type DeleteResult, type DeleteStatement, type Document, type Durability, type EmbeddedStore,
+  type CollectionInfo, type DeleteResult, type DeleteStatement, type Document, type Durability, type EmbeddedStore, type ExplainVerbosity,
   type FindAndModifyArgs, type FindAndModifyResult, type FindQuery, type IndexSpec, type InsertResult,
   type JournalRecord, type UpdateResult, type UpdateStatement, type WriteError
 } from './store.types.js'
@@ -252,13 +253,21 @@ export class MemoryStore implements EmbeddedStore {
   }
 
   /**
-   * How a find runs: the index used (null for a collection scan), documents examined and returned.
-   * Not part of EmbeddedStore; the wire server may use it for `explain`.
+   * How a find runs, in brief: the index used (null for a collection scan), documents examined and returned.
+   * Not part of EmbeddedStore (tests and benchmarks use it); the wire server's `explain` uses `explain`.
    */
   explainFind (db: string, coll: string, query: FindQuery): { index: string | null; docsExamined: number; nReturned: number; sortedByIndex: boolean } {
     const stats: ScanStats = { examined: 0 }
     const n = this.get(db, coll)?.findRecs(query, stats).length ?? 0
     return { index: stats.index ?? null, docsExamined: stats.examined, nReturned: n, sortedByIndex: stats.sortedByIndex === true }
+  }
+
+  explain (db: string, coll: string, query: FindQuery, verbosity: ExplainVerbosity): Document {
+    return explainFind(`${db}.${coll}`, this.get(db, coll), query, verbosity)
+  }
+
+  explainAggregate (db: string, coll: string, pipeline: Document[], verbosity: ExplainVerbosity): Document {
+    return explainAggregate(`${db}.${coll}`, this.get(db, coll), pipeline, verbosity)
   }
 
   aggregate (db: string, coll: string, pipeline: Document[]): Document[] {

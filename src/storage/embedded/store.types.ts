@@ -138,6 +138,9 @@ export class MongoCommandError extends Error {
   }
 }
 
+/** How much explain reports: the plan only, or also what running it did (MongoDB's names). */
+export type ExplainVerbosity = 'queryPlanner' | 'executionStats' | 'allPlansExecution'
+
 /**
  * The in-memory store. Every write method applies its change in memory, then awaits
  * `durability.append(records)` before resolving, so the wire server acks only what is durable.
@@ -173,6 +176,10 @@ export interface EmbeddedStore {
   aggregate (db: string, coll: string, pipeline: Document[]): Document[]
   count (db: string, coll: string, query?: Document, skip?: number, limit?: number): number
   distinct (db: string, coll: string, key: string, query?: Document): unknown[]
+  /** MongoDB's explain of a find, `{ queryPlanner, executionStats? }`: the find is run, its results dropped. */
+  explain (db: string, coll: string, query: FindQuery, verbosity: ExplainVerbosity): Document
+  /** The same for a pipeline: as its leading find when that is all of it, else `{ stages: [{ $cursor }, ...] }`. */
+  explainAggregate (db: string, coll: string, pipeline: Document[], verbosity: ExplainVerbosity): Document
 
   /** Replay one journal record at start (no checks, no journal). */
   applyRecord (record: JournalRecord): void

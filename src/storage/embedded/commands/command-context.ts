@@ -4,7 +4,7 @@
  */
 import type { Document } from 'bson'
 import type { CursorRegistry } from '../cursors.js'
-import { MongoCommandError, type EmbeddedStore, type EngineLogger } from '../store.types.js'
+import { MongoCommandError, type EmbeddedStore, type EngineLogger, type FindQuery } from '../store.types.js'
 
 export interface CommandContext {
   store: EmbeddedStore
@@ -111,4 +111,21 @@ export function plainSpec (spec: Document | undefined): Document | undefined {
 export function cursorBatchSize (cmd: Document): number | undefined {
   const cursor = asDocument(cmd.cursor, 'cursor')
   return asCount(cursor?.batchSize, 'cursor.batchSize')
+}
+
+/** A find command's filter, sort, projection, skip, limit and hint (also explain's inner find). */
+export function findQueryOf (cmd: Document): FindQuery {
+  const query: FindQuery = {}
+  const filter = asDocument(cmd.filter, 'filter')
+  if (filter !== undefined) query.filter = filter
+  const sort = plainSpec(asDocument(cmd.sort, 'sort'))
+  if (sort !== undefined) query.sort = sort
+  const projection = plainSpec(asDocument(cmd.projection, 'projection'))
+  if (projection !== undefined) query.projection = projection
+  const skip = asCount(cmd.skip, 'skip')
+  if (skip !== undefined) query.skip = skip
+  const limit = asCount(cmd.limit, 'limit')
+  if (limit !== undefined) query.limit = limit
+  if (cmd.hint !== undefined) query.hint = cmd.hint
+  return query
 }

@@ -7,6 +7,7 @@ import { MongoCommandError } from '../store.types.js'
 import { catalogCommands } from './catalog.commands.js'
 import type { CommandContext, CommandHandler } from './command-context.js'
 import { crudCommands } from './crud.commands.js'
+import { explainCommands } from './explain.commands.js'
 import { handshakeCommands } from './handshake.commands.js'
 import { queryCommands } from './query.commands.js'
 
@@ -14,7 +15,8 @@ const handlers = new Map<string, CommandHandler>(Object.entries({
   ...handshakeCommands,
   ...catalogCommands,
   ...crudCommands,
-  ...queryCommands
+  ...queryCommands,
+  ...explainCommands
 }))
 
 export function errorReply (err: MongoCommandError): Document {

@@ -1,10 +1,12 @@
 /**
- * Read commands and the cursor protocol: find, aggregate, getMore, killCursors, count, distinct.
+ * Read commands and the cursor protocol: find, aggregate, getMore, killCursors, count, distinct
+ * (explain.commands.ts explains find and aggregate).
  * Results come materialised from the store; cursors.ts hands them out in batches.
  */
 import type { Document, Long } from 'bson'
 import type { Batch } from '../cursors.js'
-import { MongoCommandError, type FindQuery } from '../store.types.js'
+import { MongoCommandError } from '../store.types.js'
+import { explainReply } from './explain.commands.js'
 import {
   arrayOf,
   asBool,
@@ -14,7 +16,7 @@ import {
   badValue,
   collectionName,
   cursorBatchSize,
-  plainSpec,
+  findQueryOf,
   typeMismatch,
   type CommandHandler
 } from './command-context.js'
@@ -35,18 +37,7 @@ export const queryCommands: Record<string, CommandHandler> = {
   find: (cmd, ctx) => {
     const coll = collectionName(cmd, 'find')
     if (asBool(cmd.tailable)) throw badValue('tailable cursors are not supported by the embedded engine')
-    const query: FindQuery = {}
-    const filter = asDocument(cmd.filter, 'filter')
-    if (filter !== undefined) query.filter = filter
-    const sort = plainSpec(asDocument(cmd.sort, 'sort'))
-    if (sort !== undefined) query.sort = sort
-    const projection = plainSpec(asDocument(cmd.projection, 'projection'))
-    if (projection !== undefined) query.projection = projection
-    const skip = asCount(cmd.skip, 'skip')
-    if (skip !== undefined) query.skip = skip
-    const limit = asCount(cmd.limit, 'limit')
-    if (limit !== undefined) query.limit = limit
-    if (cmd.hint !== undefined) query.hint = cmd.hint
+    const query = findQueryOf(cmd)
     const batchSize = asCount(cmd.batchSize, 'batchSize')
     const docs = ctx.store.find(ctx.db, coll, query)
     // The store applied skip/limit, so a limit never leaves a needless cursor open behind the last batch.
@@ -59,7 +50,8 @@ export const queryCommands: Record<string, CommandHandler> = {
     }
     const coll = collectionName(cmd, 'aggregate')
     const pipeline = arrayOf(cmd.pipeline, 'pipeline')
-    if (asBool(cmd.explain)) throw badValue('explain is not supported by the embedded engine')
+    // the older form of explain: MongoDB answers it at queryPlanner verbosity
+    if (asBool(cmd.explain)) return explainReply(cmd, ctx, 'queryPlanner')
     if (cmd.cursor === undefined) {
       throw new MongoCommandError(9, 'FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument")
     }
