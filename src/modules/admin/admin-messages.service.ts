@@ -12,6 +12,7 @@ import type { MessageDoc, MessageModel } from '../../storage/models/message.mode
 import type { UserModel } from '../../storage/models/user.model.js'
 import type { OnlineLookup } from '../users/users.view.js'
 import { toPublicUser } from '../users/users.view.js'
+import type { PublicUser } from '../users/users.schemas.js'
 import { toMessage } from '../messages/messages.view.js'
 import { badRequest } from '../../shared/errors.js'
 import { escapeRegex } from '../../shared/text.js'
@@ -29,6 +30,13 @@ export interface AdminMessagesOptions {
 
 type Filters = MessageExportQuery
 interface Position { at: Date, id: Types.ObjectId }
+/** Conversations and senders already read, by id. */
+interface Known {
+  conversations: Map<string, { type: 'direct' | 'group', name: string }>
+  senders: Map<string, PublicUser>
+}
+/** Entries `Known` holds before it starts again (an export over many conversations stays bounded). */
+const KNOWN_MAX = 20_000
 
 /** Messages one export page reads (and holds) at a time. */
 export const EXPORT_PAGE = 1000
@@ -59,14 +67,25 @@ export class AdminMessagesService {
     const conditions = await this.conditionsOf(filters)
     if (conditions === null) return
     let after: Position | null = null
+    const known: Known = { conversations: new Map(), senders: new Map() }
     for (;;) {
       const docs = await this.page(conditions, filters.order ?? 'asc', after, EXPORT_PAGE)
       if (docs.length === 0) return
-      yield await this.render(docs)
+      yield await this.render(docs, known)
       if (docs.length < EXPORT_PAGE) return
       const last = docs[docs.length - 1]
       after = { at: last.createdAt, id: last._id }
     }
+  }
+
+  /**
+   * How the database runs one page of the filters (MongoDB's `explain`, executionStats): what shows that each filter
+   * combination walks an index (test/modules/admin/admin-indexes.test.ts).
+   */
+  async explain (filters: Filters & { limit?: number }): Promise<unknown> {
+    const conditions = await this.conditionsOf(filters)
+    if (conditions === null) return null
+    return await this.query(conditions, filters.order ?? 'asc', null, (filters.limit ?? DEFAULT_LIMIT) + 1).explain('executionStats')
   }
 
   /** The filters as query conditions (ANDed), or null when nothing can match (a participant of no conversation). */
@@ -97,6 +116,10 @@ export class AdminMessagesService {
 
   /** Up to `limit` messages after `after` in (createdAt, _id) order. */
   private async page (conditions: object[], order: 'asc' | 'desc', after: Position | null, limit: number): Promise<MessageDoc[]> {
+    return await this.query(conditions, order, after, limit).lean<MessageDoc[]>()
+  }
+
+  private query (conditions: object[], order: 'asc' | 'desc', after: Position | null, limit: number) {
     const all = [...conditions]
     if (after !== null) {
       // The range narrows the index walk; the $or is checked on what it yields (ties on createdAt are rare).
@@ -104,22 +127,30 @@ export class AdminMessagesService {
       all.push({ createdAt: { [reach]: after.at } }, { $or: [{ createdAt: { [past]: after.at } }, { _id: { [past]: after.id } }] })
     }
     const direction = order === 'asc' ? 1 : -1
-    return await this.options.Message.find(all.length > 0 ? { $and: all } : {})
-      .sort({ createdAt: direction, _id: direction }).limit(limit).lean()
+    return this.options.Message.find(all.length > 0 ? { $and: all } : {}).sort({ createdAt: direction, _id: direction }).limit(limit)
   }
 
-  /** Each message with its conversation's id, type and name and its sender's public user (two reads a page). */
-  private async render (docs: MessageDoc[]): Promise<AdminMessage[]> {
+  /**
+   * Each message with its conversation's id, type and name and its sender's public user: at most two reads a page,
+   * for what `known` (an export's pages share it) does not hold yet.
+   */
+  private async render (docs: MessageDoc[], known: Known = { conversations: new Map(), senders: new Map() }): Promise<AdminMessage[]> {
     if (docs.length === 0) return []
-    const conversationIds = [...new Set(docs.map(doc => String(doc.conversationId)))].map(oid)
-    const senderIds = [...new Set(docs.map(doc => String(doc.senderId)))].map(oid)
+    if (known.conversations.size + known.senders.size > KNOWN_MAX) {
+      known.conversations.clear()
+      known.senders.clear()
+    }
+    const conversationIds = [...new Set(docs.map(doc => String(doc.conversationId)))].filter(id => !known.conversations.has(id)).map(oid)
+    const senderIds = [...new Set(docs.map(doc => String(doc.senderId)))].filter(id => !known.senders.has(id)).map(oid)
     const [conversations, senders] = await Promise.all([
-      this.options.Conversation.find({ _id: { $in: conversationIds } }, { type: 1, name: 1 }).lean(),
-      this.options.User.find({ _id: { $in: senderIds } }).lean()
+      conversationIds.length > 0 ? this.options.Conversation.find({ _id: { $in: conversationIds } }, { type: 1, name: 1 }).lean() : [],
+      senderIds.length > 0 ? this.options.User.find({ _id: { $in: senderIds } }).lean() : []
     ])
-    const conversationById = new Map(conversations.map(doc => [String(doc._id), doc]))
     const isOnline = this.options.isOnline()
-    const senderById = new Map(senders.map(user => [String(user._id), toPublicUser(user, isOnline)]))
+    for (const doc of conversations) known.conversations.set(String(doc._id), { type: doc.type, name: doc.name })
+    for (const user of senders) known.senders.set(String(user._id), toPublicUser(user, isOnline))
+    const conversationById = known.conversations
+    const senderById = known.senders
     return docs.map(doc => {
       const conversationId = String(doc.conversationId)
       const conversation = conversationById.get(conversationId)

@@ -31,6 +31,11 @@ export interface ExportRun {
 export class AdminService {
   constructor (private readonly options: AdminServiceOptions) {}
 
+  /** The history service itself (no role check, no audit): for plans (`explain`) and tooling, never for routes. */
+  get history (): AdminMessagesService {
+    return this.options.messages
+  }
+
   /** 403 ADMIN_ONLY unless the account is an admin, enabled and not deleted, as stored now. */
   async requireAdmin (actor: Actor): Promise<void> {
     const id = Types.ObjectId.isValid(actor.userId) ? new Types.ObjectId(actor.userId) : null
@@ -40,9 +45,19 @@ export class AdminService {
     }
   }
 
-  async searchMessages (actor: Actor, route: string, query: MessageSearchQuery) {
+  /**
+   * A read run beside the role check, so it costs no extra round trip: its result is used only once the check
+   * passed (a refused caller gets the 403 and nothing else; a read has no effect to undo).
+   */
+  private async readAsAdmin<T> (actor: Actor, read: () => Promise<T>): Promise<T> {
+    const running = read()
+    running.catch(() => {})
     await this.requireAdmin(actor)
-    const page = await this.options.messages.search(query)
+    return await running
+  }
+
+  async searchMessages (actor: Actor, route: string, query: MessageSearchQuery) {
+    const page = await this.readAsAdmin(actor, async () => await this.options.messages.search(query))
     await this.options.audit.record(actor, { action: 'messages.search', route, params: query, resultCount: page.items.length })
     return page
   }
@@ -58,22 +73,19 @@ export class AdminService {
   }
 
   async listConversations (actor: Actor, route: string, query: AdminConversationsQuery) {
-    await this.requireAdmin(actor)
-    const page = await this.options.directory.listConversations(actor.userId, query)
+    const page = await this.readAsAdmin(actor, async () => await this.options.directory.listConversations(actor.userId, query))
     await this.options.audit.record(actor, { action: 'conversations.list', route, params: query, resultCount: page.items.length })
     return page
   }
 
   async getConversation (actor: Actor, route: string, conversationId: string) {
-    await this.requireAdmin(actor)
-    const conversation = await this.options.directory.getConversation(actor.userId, conversationId)
+    const conversation = await this.readAsAdmin(actor, async () => await this.options.directory.getConversation(actor.userId, conversationId))
     await this.options.audit.record(actor, { action: 'conversations.read', route, params: {}, targetId: conversationId, resultCount: 1 })
     return conversation
   }
 
   async listUsers (actor: Actor, route: string, query: AdminUsersQuery) {
-    await this.requireAdmin(actor)
-    const page = await this.options.directory.listUsers(query)
+    const page = await this.readAsAdmin(actor, async () => await this.options.directory.listUsers(query))
     await this.options.audit.record(actor, { action: 'users.list', route, params: query, resultCount: page.items.length })
     return page
   }
@@ -86,16 +98,14 @@ export class AdminService {
   }
 
   async listAudit (actor: Actor, route: string, query: AuditQuery) {
-    await this.requireAdmin(actor)
     // Reading the log is itself logged, after the read (so a page never shows its own entry).
-    const page = await this.options.audit.list(query)
+    const page = await this.readAsAdmin(actor, async () => await this.options.audit.list(query))
     await this.options.audit.record(actor, { action: 'audit.read', route, params: query, resultCount: page.items.length })
     return page
   }
 
   async stats (actor: Actor, route: string) {
-    await this.requireAdmin(actor)
-    const stats = await this.options.directory.stats()
+    const stats = await this.readAsAdmin(actor, async () => await this.options.directory.stats())
     await this.options.audit.record(actor, { action: 'stats.read', route, params: {} })
     return stats
   }
