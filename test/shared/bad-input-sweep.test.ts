@@ -9,7 +9,7 @@ import { Types } from 'mongoose'
 import { clientEvents } from '../../src/realtime/events.schemas.js'
 import { openDirect } from '../helpers/conversations.js'
 import { emitRaw, startRealtimeApp, untyped } from '../helpers/realtime.js'
-import { signUp } from '../helpers/users.js'
+import { login, signUp } from '../helpers/users.js'
 
 const deep = (): Record<string, unknown> => {
   const root: Record<string, unknown> = {}
@@ -21,15 +21,23 @@ const unknownId = new Types.ObjectId().toHexString()
 const BAD_IDS = ['x', unknownId, unknownId.toUpperCase(), '{"$gt":""}', '%24gt', '%00', 'a%00b', '.*', '(a+)+$', 'z'.repeat(300)]
 const BAD_QUERIES = [
   'limit=abc', 'limit=-1', 'limit=1e309', 'cursor=%00', 'cursor=eyJ0IjoxZTIwfQ', 'search=%00', 'search=.*(a%2B)%2B%24',
-  'search[$ne]=x', 'beforeSeq=-5', 'afterSeq=1e309', 'beforeSeq=1&afterSeq=2', 'seq=x'
+  'search[$ne]=x', 'beforeSeq=-5', 'afterSeq=1e309', 'beforeSeq=1&afterSeq=2', 'seq=x',
+  // The admin history's filters.
+  'from=yesterday', 'to=%00', 'from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z', 'q=%00', 'q=.*(a%2B)%2B%24', 'q=' + 'x'.repeat(5000),
+  'senderId[$gt]=', 'participantId=.*', 'conversationId=%24gt', 'hasAttachment=maybe', 'includeDeleted=2', 'order=sideways',
+  'action=%24where', 'actorId={}', 'role=root', 'disabled=yes'
 ]
 const BAD_VALUES: unknown[] = [null, true, 0, -1, 1e308, 'x', '\u0000', '.*', '$where', { $gt: '' }, { $where: '1' }, [], [{ $ne: null }], deep(), 'y'.repeat(70_000)]
 const BAD_BODIES: unknown[] = [null, [], 'text', 42, {}, deep(), { '': 1 }, { __proto__: { admin: true } }, { constructor: { prototype: { x: 1 } } }]
 
 t.test('every REST route, worst inputs: a 4xx (or 2xx), never a 5xx', async t => {
-  const kit = await startRealtimeApp(t, { RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '0' })
+  const kit = await startRealtimeApp(t, {
+    RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_LOGIN: '0', RATE_LIMIT_LOGIN_ACCOUNT: '0', ADMIN_USERNAME: 'root', ADMIN_EMAIL: 'root@example.com', ADMIN_PASSWORD: 'root password'
+  })
   const { app } = kit
   const [alice, bob] = await Promise.all([signUp(app, 'alice'), signUp(app, 'bob')])
+  // Admin routes are swept as an admin (as alice they stop at the role check).
+  const root = await login(app, 'root', 'root password')
   const conversationId = await openDirect(app, alice, bob)
   const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json() as { paths: Record<string, Record<string, { requestBody?: unknown }>> }
   const fields = ['userId', 'body', 'login', 'password', 'username', 'email', 'refreshToken', 'token', 'seq', 'type', 'attachmentIds',
@@ -41,7 +49,7 @@ t.test('every REST route, worst inputs: a 4xx (or 2xx), never a 5xx', async t =>
     const res = await app.inject({
       method: method.toUpperCase() as 'GET',
       url,
-      headers: { authorization: `Bearer ${alice.accessToken}`, 'content-type': contentType },
+      headers: { authorization: `Bearer ${url.startsWith('/api/admin') ? root.accessToken : alice.accessToken}`, 'content-type': contentType },
       ...(payload === undefined ? {} : { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) })
     })
     if (res.statusCode >= 500) failures.push(`${method} ${url} ${JSON.stringify(payload)?.slice(0, 80)} -> ${res.statusCode} ${res.body.slice(0, 120)}`)

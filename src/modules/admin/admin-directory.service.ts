@@ -12,6 +12,7 @@ import type { RevocationService } from '../auth/revocation.service.js'
 import type { Conversation } from '../conversations/conversations.schemas.js'
 import { toOwnUser, type OnlineLookup } from '../users/users.view.js'
 import { conflict, notFound } from '../../shared/errors.js'
+import { objectId } from '../../shared/ids.js'
 import { escapeRegex, normalizeKey } from '../../shared/text.js'
 import { cursorObjectId, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 import type { AdminConversationsQuery, AdminUser, AdminUserPatch, AdminUsersQuery, Stats } from './admin.schemas.js'
@@ -108,7 +109,9 @@ export class AdminDirectoryService {
   }
 
   async getConversation (actorId: string, conversationId: string): Promise<Conversation> {
-    const doc = await this.options.Conversation.findById(new Types.ObjectId(conversationId)).lean<ConversationDoc>()
+    // Path ids are any short string (as on the members' routes): one that is no ObjectId names nothing.
+    const id = objectId(conversationId)
+    const doc = id !== null ? await this.options.Conversation.findById(id).lean<ConversationDoc>() : null
     if (doc === null) throw notFound('No such conversation', 'CONVERSATION_NOT_FOUND')
     return (await this.options.conversations.viewMany([doc], actorId))[0]
   }

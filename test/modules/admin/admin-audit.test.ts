@@ -65,3 +65,8 @@ t.test('filters and pages of the log; entries cannot be changed or deleted', asy
   }
   t.equal(await app.models.AuditEntry.countDocuments({ _id: id }), 1, 'still there')
 })
+
+t.test('a conversation id that is no ObjectId names nothing: 404, not a crash', async t => {
+  const { get } = await adminWorld(t)
+  for (const id of ['x', 'z'.repeat(64), '%24gt']) t.equal((await get(`/conversations/${id}`)).statusCode, 404, id)
+})
