@@ -44,7 +44,9 @@ function rssMb (pid: number): number {
 async function startParley (mongodbUrl: string): Promise<{ url: string, child: ChildProcess }> {
   const port = await freePort()
   const script = fileURLToPath(new URL('../src/server.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(arg => arg !== '')
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', MONGODB_URL: mongodbUrl, LOG_LEVEL: 'warn',
@@ -203,7 +205,7 @@ ratio Parley/driver: ${fmt(rate / baseRate, 2)}x`)
     await connection.close()
     parley?.child.kill('SIGTERM')
     db.child.kill('SIGTERM')
-    await new Promise(resolve => setTimeout(resolve, 500))
+    await new Promise(resolve => setTimeout(resolve, 2000))
     await rm(dataDir, { recursive: true, force: true })
   }
 }

@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream'
+import fastJson from 'fast-json-stringify'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import {
-  AdminConversationPage, AdminConversationsQuery, AdminMessagePage, AdminUser, AdminUserPage, AdminUserPatch, AdminUsersQuery,
+  AdminConversationPage, AdminConversationsQuery, AdminMessage, AdminMessagePage, AdminUser, AdminUserPage, AdminUserPatch, AdminUsersQuery,
   AuditPage, AuditQuery, MessageExportQuery, MessageSearchQuery, Stats, errorResponses
 } from './admin.schemas.js'
 import { Conversation } from '../conversations/conversations.schemas.js'
@@ -18,6 +19,9 @@ function exportFileName (query: ExportQuery, now: Date): string {
   return `parley-messages_${query.from !== undefined ? stamp(query.from) : 'start'}_${stamp(query.to ?? now.toISOString())}.ndjson`
 }
 
+/** One AdminMessage as JSON, by a serialiser compiled from its schema (several times JSON.stringify's speed). */
+const messageLine = fastJson(AdminMessage as object)
+
 /** The pages as NDJSON, read only as fast as the client takes them; the audit entry is completed at the end. */
 function ndjson (run: ExportRun, log: FastifyBaseLogger): Readable {
   let count = 0
@@ -26,7 +30,9 @@ function ndjson (run: ExportRun, log: FastifyBaseLogger): Readable {
     try {
       for await (const page of run.pages) {
         count += page.length
-        yield page.map(message => JSON.stringify(message)).join('\n') + '\n'
+        let chunk = ''
+        for (const message of page) chunk += messageLine(message) + '\n'
+        yield chunk
       }
       completed = true
     } finally {
