@@ -2,8 +2,11 @@ import fp from 'fastify-plugin'
 import metricsModule from 'fastify-metrics'
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Gauge, type Registry } from 'prom-client'
 import { tokenFromHeader } from './auth.plugin.js'
 import { unauthorized } from '../shared/errors.js'
+import { socketMetrics } from './metrics/socket-metrics.js'
+import { storageMetrics } from './metrics/storage-metrics.js'
 
 // fastify-metrics is CommonJS with its plugin on `default`.
 const metrics = metricsModule.default
@@ -15,9 +18,24 @@ function sameToken (given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/** `parley_redis_up`, read at scrape time: only with a cluster (REDIS_URL); a single instance has no such series. */
+function redisGauge (app: FastifyInstance, registry: Registry): void {
+  if (app.config.redisUrl === null) return
+  registry.registerMetric(new Gauge({
+    name: 'parley_redis_up',
+    help: '1 while this instance\'s Redis command connection is ready, 0 during an outage',
+    registers: [],
+    // The cluster plugin is registered after this one; by the first scrape app.cluster is set.
+    collect () { this.set(app.cluster?.isUp() === true ? 1 : 0) }
+  }))
+}
+
 /**
- * Prometheus metrics at /metrics: process defaults plus per-route request durations. Public unless METRICS_TOKEN
- * is set; then a scraper sends `Authorization: Bearer <METRICS_TOKEN>` and anything else is a 401.
+ * Prometheus metrics at /metrics: process defaults (event-loop lag included), per-route request durations, and
+ * Parley's own (docs/operations.md): the gateway's sockets and events, database commands, Redis. Public unless
+ * METRICS_TOKEN is set; then a scraper sends `Authorization: Bearer <METRICS_TOKEN>` and anything else is a 401.
+ * Registered before storage and the gateway, which report to `app.storageMetrics` and `app.realtimeMetrics` when
+ * they find them.
  */
 async function metricsPlugin (app: FastifyInstance): Promise<void> {
   const { metricsToken } = app.config
@@ -31,8 +49,15 @@ async function metricsPlugin (app: FastifyInstance): Promise<void> {
     endpoint: { url: '/metrics', method: 'GET', logLevel: 'fatal', exposeHeadRoute: false, onRequest: guard, handler: async () => {} },
     // Tests build many apps in one process; each starts from a clean default registry.
     clearRegisterOnInit: true,
+    // prom-client's defaults: CPU, memory, GC, handles, and the event-loop lag (nodejs_eventloop_lag_seconds, ...).
+    defaultMetrics: { enabled: true },
     routeMetrics: { enabled: { histogram: true, summary: false } }
   })
+  // The same registry, just cleared for this app: nothing of another app's is left to clash with.
+  const registry = app.metrics.client.register
+  app.decorate('realtimeMetrics', socketMetrics(registry))
+  app.decorate('storageMetrics', storageMetrics(registry))
+  redisGauge(app, registry)
 }
 
 export default fp(metricsPlugin, { name: 'metrics', fastify: '5.x' })

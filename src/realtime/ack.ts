@@ -10,6 +10,7 @@ import { compileSchema } from '../shared/validation.js'
 import type { SocketContext, SocketHandler } from './contracts.js'
 import type { Ack, ClientEventName } from './events.js'
 import { clientEvents } from './events.schemas.js'
+import { noRealtimeMetrics, type EventProbe } from './realtime-metrics.js'
 
 /** A compiled event: call it with the socket's context and the raw arguments Socket.IO received. */
 export type EventRunner = (context: SocketContext, args: unknown[]) => Promise<void>
@@ -52,33 +53,42 @@ function withoutAction (name: string, payload: Record<string, unknown>): Record<
   return rest
 }
 
-export function compileEvent<E extends ClientEventName> (name: E, handle: SocketHandler<E>, log: FastifyBaseLogger): EventRunner {
+/**
+ * `probe` is told about every ack the runner sends, with the time since the runner started (validation, the
+ * handler and the ack itself; not the wait for the socket's rooms or budget before it).
+ */
+export function compileEvent<E extends ClientEventName> (name: E, handle: SocketHandler<E>, log: FastifyBaseLogger, probe: EventProbe = noRealtimeMetrics.clientEvent(name)): EventRunner {
   const schema = compileSchema(clientEvents[name].payload)
+  const finish = (ack: ((response: unknown) => void) | null, response: Ack<unknown>, startedAt: number): void => {
+    answer(ack, response)
+    probe.acked(startedAt, response.ok ? null : response.error.code)
+  }
   return async (context, args) => {
+    const startedAt = performance.now()
     const { payload: raw, ack } = splitArgs(args)
     if (!isPlainObject(raw)) {
-      answer(ack, ackError('VALIDATION_ERROR', `The ${name} payload must be an object`))
+      finish(ack, ackError('VALIDATION_ERROR', `The ${name} payload must be an object`), startedAt)
       return
     }
     const payload = withoutAction(name, raw)
     if (typeof payload === 'string') {
-      answer(ack, ackError('VALIDATION_ERROR', payload))
+      finish(ack, ackError('VALIDATION_ERROR', payload), startedAt)
       return
     }
     if (!schema.check(payload)) {
       const issues = schema.issues(payload, MAX_ISSUES).map(issue => `payload${issue}`)
-      answer(ack, ackError('VALIDATION_ERROR', `Invalid ${name} payload: ${issues.join('; ')}`))
+      finish(ack, ackError('VALIDATION_ERROR', `Invalid ${name} payload: ${issues.join('; ')}`), startedAt)
       return
     }
     try {
       const data = await handle(context, schema.decode(payload) as Parameters<SocketHandler<E>>[1])
-      answer(ack, { ok: true, data: data ?? {} })
+      finish(ack, { ok: true, data: data ?? {} }, startedAt)
     } catch (error) {
       if (error instanceof AppError) {
-        answer(ack, ackError(error.code, error.message))
+        finish(ack, ackError(error.code, error.message), startedAt)
       } else {
         log.error({ err: error, event: name, userId: context.userId }, 'socket event handler failed')
-        answer(ack, ackError('INTERNAL_ERROR', 'Something went wrong; try again'))
+        finish(ack, ackError('INTERNAL_ERROR', 'Something went wrong; try again'), startedAt)
       }
     }
   }

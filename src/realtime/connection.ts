@@ -13,6 +13,7 @@ import { conversationRoom, userRoom } from './rooms.js'
 import type { ParleySocket } from './socket-types.js'
 import { replayRoomChanges, type RoomMembership } from './room-membership.js'
 import { consumePoint } from '../cluster/rate-limiters.js'
+import type { RealtimeMetrics } from './realtime-metrics.js'
 
 /** Told about every socket after it joined its rooms. Errors are logged, never fatal. */
 export type ConnectionListener = (socket: ParleySocket) => void | Promise<void>
@@ -31,6 +32,8 @@ export interface ConnectionDeps {
   disconnectionListeners: readonly DisconnectionListener[]
   /** Client events per user on this instance (all their sockets together, so reconnecting resets nothing), or null. */
   eventLimiter: RateLimiterMemory | null
+  /** Told about the events refused here, before any runner (the runners report their own acks). */
+  metrics: RealtimeMetrics
 }
 
 /** Events of one socket running at once; past it the next is answered RATE_LIMITED (a client must await its acks). */
@@ -69,7 +72,8 @@ async function joinConversationRooms (deps: ConnectionDeps, socket: ParleySocket
   }
 }
 
-function answerError (args: unknown[], response: ReturnType<typeof ackError>): void {
+function refuse (deps: ConnectionDeps, event: string, args: unknown[], response: ReturnType<typeof ackError>): void {
+  if (!response.ok) deps.metrics.refused(event, response.error.code)
   const { ack } = splitArgs(args)
   try {
     ack?.(response)
@@ -95,18 +99,18 @@ function dispatch (socket: ParleySocket, context: SocketContext, deps: Connectio
   let inFlight = 0
   socket.onAny((event: string, ...args: unknown[]) => {
     if (inFlight >= MAX_EVENTS_IN_FLIGHT) {
-      answerError(args, ackError('RATE_LIMITED', `More than ${MAX_EVENTS_IN_FLIGHT} events in flight on this socket: wait for their acks`))
+      refuse(deps, event, args, ackError('RATE_LIMITED', `More than ${MAX_EVENTS_IN_FLIGHT} events in flight on this socket: wait for their acks`))
       return
     }
     inFlight++
     void ready.then(async ok => {
       if (!ok || !socket.connected) return
       const refused = await overBudget(deps.eventLimiter, socket.data.userId)
-      if (refused !== null) return answerError(args, refused)
+      if (refused !== null) return refuse(deps, event, args, refused)
       const runner = deps.runners.get(event)
       if (runner !== undefined) return await runner(context, args)
       // Unknown events change nothing; an ack, if sent, is still answered.
-      answerError(args, ackError('UNKNOWN_EVENT', 'No such event'))
+      refuse(deps, event, args, ackError('UNKNOWN_EVENT', 'No such event'))
     }).catch(error => { deps.app.log.error({ err: error }, 'socket event dispatch failed') })
       .finally(() => { inFlight-- })
   })

@@ -31,6 +31,7 @@ import { hostname } from 'node:os'
 import type { ParleyServer } from './socket-types.js'
 import { createClusterAdapter, DEFAULT_REQUESTS_TIMEOUT_MS, type ClusterAdapterOptions } from '../cluster/socket-adapter.js'
 import { resyncLocalSockets } from '../cluster/resync.js'
+import { noRealtimeMetrics } from './realtime-metrics.js'
 
 export type { ConnectionListener, DisconnectionListener } from './connection.js'
 
@@ -98,6 +99,9 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   const membership = new RoomMembership(io, { cluster: app.cluster, confirmTimeoutMs, log: app.log })
   const instanceId = app.cluster?.instanceId ?? `${hostname()}-${process.pid}`
   const drain = new SocketDrain()
+  // Optional: the metrics plugin, registered before the gateway, provides it; nothing is measured otherwise.
+  const metrics = app.realtimeMetrics ?? noRealtimeMetrics
+  metrics.countSockets(() => registry.size)
   const runners = new Map<string, EventRunner>()
   const connectionListeners: ConnectionListener[] = []
   const disconnectionListeners: DisconnectionListener[] = []
@@ -109,7 +113,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
 
   const register = <E extends ClientEventName>(name: E, handle: SocketHandler<E>): void => {
     if (runners.has(name)) throw new Error(`Socket event "${name}" is registered twice`)
-    runners.set(name, compileEvent(name, handle, app.log))
+    runners.set(name, compileEvent(name, handle, app.log, metrics.clientEvent(name)))
   }
 
   /** `auth_refresh` after its token checks passed: the socket now belongs to the token's session and deadline. */
@@ -157,7 +161,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   })
 
   io.on('connection', socket => {
-    serveConnection(socket, { app, registry, membership, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter })
+    serveConnection(socket, { app, registry, membership, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter, metrics })
   })
 
   const stopListening = app.revocation.onRevoked(revocation => {
@@ -173,7 +177,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
 
   app.decorate('realtime', {
     io,
-    notifier: createNotifier(io, membership),
+    notifier: createNotifier(io, membership, metrics),
     registerEvents (handlers: SocketHandlers) {
       for (const name of Object.keys(handlers) as ClientEventName[]) register(name, handlers[name] as SocketHandler<typeof name>)
     },

@@ -38,6 +38,11 @@ export class SocketRegistry {
     else this.perUser.delete(socket.data.userId)
   }
 
+  /** This instance's live sockets. */
+  get size (): number {
+    return this.live.size
+  }
+
   /** This instance's sockets of a user. */
   countOfUser (userId: string): number {
     return this.perUser.get(userId) ?? 0

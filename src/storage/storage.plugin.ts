@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.js'
+import { reportCommands } from './command-metrics.js'
 
 export interface StorageOptions {
   /** A real MongoDB; null starts the embedded engine in-process. */
@@ -41,14 +42,20 @@ async function storagePlugin (app: FastifyInstance, options: StorageOptions): Pr
     app.log.info({ dataDir: options.dataDir ?? ':memory:', url: embedded.url }, 'storage: embedded engine started')
   }
   const url = embedded?.url ?? (options.mongodbUrl as string)
+  // Optional: the metrics plugin, registered before storage, provides it; no monitoring otherwise.
+  const metrics = app.storageMetrics
   const connection = mongoose.createConnection(url, {
     // The embedded engine and a local MongoDB answer at once; fail fast instead of queueing for 30 s.
     serverSelectionTimeoutMS: 5000,
     autoIndex: true,
     // A write Parley acks to a client is on the majority's journal, not in one server's memory (a standalone mongod
     // acks before its journal otherwise). The embedded engine journals every write before it answers anyway.
-    writeConcern: { w: options.writeConcern ?? 'majority', journal: true }
+    writeConcern: { w: options.writeConcern ?? 'majority', journal: true },
+    // Command timings for /metrics. The driver then decodes each reply once more, for its event: a cost per
+    // command (a flush of many sends is one insert) that grows with the reply's size.
+    monitorCommands: metrics !== undefined
   })
+  if (metrics !== undefined) reportCommands(connection.getClient(), metrics)
   try {
     await connection.asPromise()
   } catch (error) {
