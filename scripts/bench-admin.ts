@@ -127,10 +127,23 @@ async function timeQueries (url: string, token: string, db: mongoose.mongo.Db, k
   return { api, driver, rows }
 }
 
-async function timeExport (url: string, token: string, pid: number): Promise<{ messages: number, seconds: number, rssBefore: number, rssPeak: number, bytes: number }> {
+/** The server's V8 heap in use and its external memory (Buffers), in MB, from its own /metrics. */
+async function heapMb (url: string): Promise<{ heap: number, external: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const read = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20
+  return { heap: read('nodejs_heap_size_used_bytes'), external: read('nodejs_external_memory_bytes') }
+}
+
+async function timeExport (url: string, token: string, pid: number): Promise<{ messages: number, seconds: number, rssBefore: number, rssPeak: number, bytes: number, heapBefore: number, heapPeak: number, externalPeak: number }> {
   const rssBefore = rssMb(pid)
   let rssPeak = rssBefore
+  const { heap: heapBefore } = await heapMb(url)
+  let heapPeak = heapBefore
+  let externalPeak = 0
   const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, rssMb(pid)) }, 20)
+  const heapSampler = setInterval(() => {
+    void heapMb(url).then(({ heap, external }) => { heapPeak = Math.max(heapPeak, heap); externalPeak = Math.max(externalPeak, external) }, () => {})
+  }, 250)
   const started = performance.now()
   const res = await fetch(`${url}/api/admin/messages/export`, { headers: { authorization: `Bearer ${token}` } })
   if (!res.ok || res.body === null) throw new Error(`export: ${res.status}`)
@@ -142,7 +155,8 @@ async function timeExport (url: string, token: string, pid: number): Promise<{ m
   }
   const seconds = (performance.now() - started) / 1000
   clearInterval(sampler)
-  return { messages, seconds, rssBefore, rssPeak, bytes }
+  clearInterval(heapSampler)
+  return { messages, seconds, rssBefore, rssPeak, bytes, heapBefore, heapPeak, externalPeak }
 }
 
 async function main (): Promise<void> {
@@ -199,7 +213,8 @@ async function main (): Promise<void> {
 |---|---|---|---|---|---|---|---|
 | Parley GET /api/admin/messages/export | ${fmt(exported.messages, 0)} | ${fmt(exported.seconds, 2)} | ${fmt(rate, 0)} | ${fmt(exported.bytes / 2 ** 20)} | ${fmt(exported.rssBefore)} | ${fmt(exported.rssPeak)} | ${fmt(exported.rssPeak - exported.rssBefore)} |
 | driver cursor (baseline) | ${fmt(baseline, 0)} | ${fmt(baselineSeconds, 2)} | ${fmt(baseRate, 0)} | | | | |
-ratio Parley/driver: ${fmt(rate / baseRate, 2)}x`)
+ratio Parley/driver: ${fmt(rate / baseRate, 2)}x
+V8 heap used before / peak: ${fmt(exported.heapBefore)} / ${fmt(exported.heapPeak)} MB; external memory peak ${fmt(exported.externalPeak)} MB`)
     if (exported.messages !== MESSAGES) console.log(`WARNING: exported ${exported.messages} of ${MESSAGES}`)
   } finally {
     await connection.close()

@@ -69,6 +69,12 @@ t.test('disabling on A closes the user\'s sockets on B within a second and refus
   const alice = await signUp(A.app, 'alice')
   const root = await login(A.app, 'root', 'root password')
   const onB = await cluster.connect(B, (await newSession(B.app, alice)).accessToken)
+  // Stats on A count the sockets of both instances (each asked through the adapter).
+  const stats = await api(A.app, root)('GET', '/api/admin/stats')
+  t.equal(stats.statusCode, 200)
+  t.same(stats.json().instances.map((i: { sockets: number }) => i.sockets).sort(), [0, 1], 'two instances, alice\'s socket on one')
+  t.same(new Set(stats.json().instances.map((i: { instanceId: string }) => i.instanceId)), new Set([A.app.cluster?.instanceId, B.app.cluster?.instanceId]))
+  t.equal(stats.json().onlineUsers, 1, 'online across the cluster')
   const closed = new Promise<number>(resolve => { onB.on('disconnect', () => { resolve(Date.now()) }) })
   const started = Date.now()
   t.equal((await api(A.app, root)('PATCH', `/api/admin/users/${alice.id}`, { disabled: true })).statusCode, 200)
