@@ -151,19 +151,32 @@ export class AdminMessagesService {
     for (const user of senders) known.senders.set(String(user._id), toPublicUser(user, isOnline))
     const conversationById = known.conversations
     const senderById = known.senders
-    return docs.map(doc => {
-      const conversationId = String(doc.conversationId)
-      const conversation = conversationById.get(conversationId)
-      const senderId = String(doc.senderId)
-      return {
-        ...toMessage(doc),
-        retainedBody: this.options.retainDeletedText && doc.deletedAt != null ? doc.retainedBody ?? null : null,
+    const retain = this.options.retainDeletedText
+    // Per conversation, one summary object shared by its messages (an export renders a million of them).
+    const summaries = new Map<string, AdminMessage['conversation']>()
+    const summaryOf = (id: string): AdminMessage['conversation'] => {
+      let summary = summaries.get(id)
+      if (summary === undefined) {
+        const conversation = conversationById.get(id)
         // A conversation deleted since (a group removed by its owner) is named by its id alone.
-        conversation: { id: conversationId, type: conversation?.type ?? 'group', name: conversation?.name !== undefined && conversation.name !== '' ? conversation.name : null },
-        sender: senderById.get(senderId) ?? { id: senderId, username: 'deleted-user', firstName: '', lastName: '', online: false, lastSeenAt: null, deleted: true }
+        summary = { id, type: conversation?.type ?? 'group', name: conversation !== undefined && conversation.name !== '' ? conversation.name : null }
+        summaries.set(id, summary)
       }
+      return summary
+    }
+    return docs.map(doc => {
+      // Fields added to the member view in one order (no spread): every item has one shape, which keeps this cheap.
+      const item = toMessage(doc) as AdminMessage
+      item.retainedBody = retain && doc.deletedAt != null ? doc.retainedBody ?? null : null
+      item.conversation = summaryOf(item.conversationId)
+      item.sender = senderById.get(item.senderId) ?? deletedSender(item.senderId)
+      return item
     })
   }
+}
+
+function deletedSender (id: string): PublicUser {
+  return { id, username: 'deleted-user', firstName: '', lastName: '', online: false, lastSeenAt: null, deleted: true }
 }
 
 function decodePosition (cursor: string): Position {
