@@ -62,14 +62,21 @@ export class AdminMessagesService {
     }
   }
 
-  /** Every matching message, page by page: the next page is read only when the consumer asks for more. */
-  async * export (filters: Filters): AsyncGenerator<AdminMessage[]> {
+  /**
+   * Every matching message, page by page: the next page is read only when the consumer asks for more. The filters
+   * are checked here, before any byte goes out (a 400 after a 200's headers could not be told to the client).
+   */
+  async export (filters: Filters): Promise<AsyncGenerator<AdminMessage[]>> {
     const conditions = await this.conditionsOf(filters)
+    return this.pages(conditions, filters.order ?? 'asc')
+  }
+
+  private async * pages (conditions: object[] | null, order: 'asc' | 'desc'): AsyncGenerator<AdminMessage[]> {
     if (conditions === null) return
     let after: Position | null = null
     const known: Known = { conversations: new Map(), senders: new Map() }
     for (;;) {
-      const docs = await this.page(conditions, filters.order ?? 'asc', after, EXPORT_PAGE)
+      const docs = await this.page(conditions, order, after, EXPORT_PAGE)
       if (docs.length === 0) return
       yield await this.render(docs, known)
       if (docs.length < EXPORT_PAGE) return

@@ -65,9 +65,10 @@ export class AdminService {
   /** Checks the actor and writes the `started` entry; the caller streams the pages, then calls `finish`. */
   async exportMessages (actor: Actor, route: string, query: MessageExportQuery): Promise<ExportRun> {
     await this.requireAdmin(actor)
+    const pages = await this.options.messages.export(query)
     const entry = await this.options.audit.record(actor, { action: 'messages.export', route, params: query, status: 'started' })
     return {
-      pages: this.options.messages.export(query),
+      pages,
       finish: async (count, completed) => { await this.options.audit.complete(entry, count, completed ? 'completed' : 'aborted') }
     }
   }

@@ -36,6 +36,9 @@ t.test('the export holds exactly what the list pages hold, one JSON message a li
   const open = await get('/messages/export', {})
   t.match(open.headers['content-disposition'], /^attachment; filename="parley-messages_start_\d{4}-\d\d-\d\dT[\d-]+Z\.ndjson"$/)
 
+  const backwards = await get('/messages/export', { from: '2026-07-01T00:00:00Z', to: '2026-06-01T00:00:00Z' })
+  t.equal(backwards.statusCode, 400, 'a bad range is a 400 before the stream starts, not a 200 with nothing')
+  t.match(backwards.headers['content-type'], /application\/json/)
   const entries = await app.models.AuditEntry.find({ action: 'messages.export' }).sort({ at: 1 }).lean()
   t.equal(entries.length, 6, 'one entry per export')
   t.match(entries[0], { status: 'completed', resultCount: EXPORT_PAGE + 38, route: 'GET /api/admin/messages/export' }, 'completed with its count')
