@@ -84,6 +84,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   /** Opens the socket; resolves once connected and caught up, rejects if the session ends first. */
   async connect (): Promise<void> {
     if (this.session.accessToken === null) throw new Error('login() or useTokens() first')
+    if (this.session.endedWith !== null) throw new Error(`the session ended: ${this.session.endedWith.reason}`)
     if (this.connection === null) {
       this.connection = new Connection(this.options.url, this.session, {
         connected: () => { this.onConnected() },

@@ -85,7 +85,13 @@ export class Session extends Emitter<SessionEvents> {
 
   /** A REST call with the access token; JSON in and out; throws ApiError unless 2xx. */
   async request (method: string, path: string, body?: unknown): Promise<any> {
-    return await this.call(method, path, body, true)
+    try {
+      return await this.call(method, path, body, true)
+    } catch (error) {
+      // An access token that expired (the app slept, or tokens were handed over late): refresh once and retry.
+      if (!(error instanceof ApiError) || error.code !== 'TOKEN_EXPIRED' || !await this.refresh()) throw error
+      return await this.call(method, path, body, true)
+    }
   }
 
   /** Ends the session here (the app logged out, or the server said so); stops the refresh timer. */
