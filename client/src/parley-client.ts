@@ -115,6 +115,15 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     return { ...message }
   }
 
+  /** Sends a failed message again, with the same clientMsgId (e.g. after the app fixed what was wrong). */
+  retry (conversationId: string, clientMsgId: string): void {
+    const message = this.timelineOf(conversationId).revive(clientMsgId)
+    if (message !== null) this.outbox.push({ conversationId, clientMsgId, body: message.body })
+  }
+
+  /** Drops a failed message from the timeline. */
+  discard (conversationId: string, clientMsgId: string): void { this.timelineOf(conversationId).discard(clientMsgId) }
+
   /** The conversation's shown messages (see the `timeline` event). */
   messages (conversationId: string): TimelineMessage[] { return this.timelineOf(conversationId).messages() }
 

@@ -59,9 +59,19 @@ export class Timeline {
     this.refresh()
   }
 
-  /** Drops a failed local message (the app gave up on it). */
+  /** A failed local message back to pending (to send it again); null when there is no such failed message. */
+  revive (clientMsgId: string): LocalMessage | null {
+    const message = this.local.get(clientMsgId)
+    if (message?.status !== 'failed') return null
+    message.status = 'pending'
+    delete message.error
+    this.refresh()
+    return message
+  }
+
+  /** Drops a failed local message (the app gave up on it); a pending one stays (the outbox still sends it). */
   discard (clientMsgId: string): void {
-    if (this.local.delete(clientMsgId)) this.refresh()
+    if (this.local.get(clientMsgId)?.status === 'failed' && this.local.delete(clientMsgId)) this.refresh()
   }
 
   /** Applies `message_deleted`: the message keeps its seq, loses its body and attachments. */

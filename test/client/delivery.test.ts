@@ -108,6 +108,7 @@ t.test('edits and deletes are applied; history loads older pages by seq', async 
   alice.send(kit.id, 'original')
   alice.send(kit.id, 'doomed')
   await waitForStored(bob, kit.id, 2)
+  await waitForStored(alice, kit.id, 2)
   const [first, second] = stored(alice.messages(kit.id))
   const edit = await alice.session.request('PATCH', `/api/messages/${first.id}`, { body: 'edited' })
   t.equal(edit.body, 'edited')

@@ -28,6 +28,36 @@ t.test('a send to a conversation the sender is not in fails with its code; later
   ], 'the message after a failed one was sent')
   t.equal(alice.pending, 0, 'failures leave the outbox')
   t.equal(await kit.app.models.Message.countDocuments({}), 1)
+
+  alice.discard(notMine, refused.clientMsgId)
+  t.same(alice.messages(notMine), [], 'a discarded failure is gone')
+  // Once alice is in the conversation, the same message goes through with its clientMsgId.
+  const group = await alice.session.request('POST', '/api/conversations', { type: 'group', name: 'g', memberIds: [kit.bob.id] })
+  alice.send(group.id, 'x'.repeat(65))
+  await waitFor(() => alice.messages(group.id)[0]?.status === 'failed', 5000, 'the group send fails')
+  const failed = alice.messages(group.id)[0] as LocalMessage
+  alice.retry(group.id, 'no-such-message')
+  alice.discard(group.id, 'no-such-message')
+  t.equal(alice.messages(group.id).length, 1, 'unknown ids change nothing')
+  alice.retry(group.id, failed.clientMsgId)
+  t.match(alice.messages(group.id), [{ status: 'pending', clientMsgId: failed.clientMsgId }], 'retried: pending again')
+  await waitFor(() => alice.messages(group.id)[0]?.status === 'failed', 5000, 'fails again, still too large')
+  t.equal(failures.length, 4)
+})
+
+t.test('leaving a group forgets its timeline: later syncs carry no cursor for it', async t => {
+  const kit = await directClients(t)
+  const alice = await kit.client(kit.alice)
+  const bob = await kit.client(kit.bob)
+  const group = await alice.session.request('POST', '/api/conversations', { type: 'group', name: 'g', memberIds: [kit.bob.id] })
+  alice.send(group.id, 'hello group')
+  await waitForStored(bob, group.id, 1)
+  await bob.session.request('POST', `/api/conversations/${group.id}/leave`)
+  await waitFor(() => bob.messages(group.id).length === 0, 5000, 'forgotten')
+  const synced = new Promise<void>(resolve => { const off = bob.on('synced', () => { off(); resolve() }) })
+  void bob.sync()
+  await synced
+  t.same(bob.messages(group.id), [], 'the sync did not fail on a cursor for the group, and brought nothing of it')
 })
 
 t.test('RATE_LIMITED: the outbox waits as long as the server says, then delivers everything once', async t => {
