@@ -130,3 +130,36 @@ t.test('edits and deletes are applied; history loads older pages by seq', async 
   t.ok(gapless(reader.messages(other)), 'seq 1..70 once each')
   t.equal(reader.messages(other).length, 70)
 })
+
+t.test('resync from the server makes the client catch up on what its live events missed', async t => {
+  const kit = await directClients(t)
+  let deaf = false
+  // While `deaf`, bob's live messages are lost (as during a Redis outage between instances).
+  const lossy: IoFactory = (url, options) => {
+    const socket = io(url, options) as unknown as ParleySocket
+    const on = socket.on.bind(socket) as (event: string, listener: (...args: any[]) => void) => ParleySocket
+    ;(socket as any).on = (event: string, listener: (...args: any[]) => void) => on(event, event !== 're_message'
+      ? listener
+      : (payload: unknown) => { if (!deaf) listener(payload) })
+    return socket
+  }
+  const alice = await kit.client(kit.alice)
+  const bob = await kit.client(kit.bob, { io: lossy })
+  alice.send(kit.id, 'heard')
+  await waitForStored(bob, kit.id, 1)
+  deaf = true
+  for (let i = 0; i < 3; i++) alice.send(kit.id, `missed ${i}`)
+  await waitForStored(alice, kit.id, 4)
+  await sleep(300)
+  t.equal(bob.messages(kit.id).length, 1, 'bob missed them (no gap to notice: nothing came after)')
+  kit.app.realtime.io.emit('resync', { action: 'resync', reason: 'cluster_reconnected' })
+  await waitForStored(bob, kit.id, 4)
+  t.same(stored(bob.messages(kit.id)).map(m => m.body), ['heard', 'missed 0', 'missed 1', 'missed 2'], 'resync caught up')
+
+  alice.send(kit.id, 'missed again')
+  await waitForStored(alice, kit.id, 5)
+  // The app may sync too; a second request while one runs resolves after one more run.
+  await Promise.all([bob.sync(), bob.sync()])
+  t.equal(stored(bob.messages(kit.id)).at(-1)?.body, 'missed again', 'sync() caught up')
+  t.equal(bob.messages(kit.id).length, 5)
+})

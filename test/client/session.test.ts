@@ -91,3 +91,15 @@ t.test('a refused refresh token ends the session; logout ends it too', async t =
   t.notOk(bob.connected)
   await t.rejects(bob.login({ login: kit.bob.username, password: 'wrong password!' }), { status: 401, code: 'INVALID_CREDENTIALS' })
 })
+
+t.test('a handshake refused for good (a revoked session) ends the session instead of retrying', async t => {
+  const kit = await directClients(t)
+  const bob = await kit.client(kit.bob, { connect: false })
+  const res = await kit.app.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(kit.bob.accessToken) })
+  t.equal(res.statusCode, 204)
+  const ended = endOf(bob)
+  await t.rejects(bob.connect(), { message: 'TOKEN_REVOKED' }, 'connect rejects with the reason')
+  t.match(await ended, { reason: 'TOKEN_REVOKED' })
+  await sleep(800)
+  t.notOk(bob.socket.active, 'no retry')
+})
