@@ -11,6 +11,7 @@ import { Syncer } from './sync.js'
 import { Timeline } from './timeline.js'
 import type { LocalMessage, MessagePayload, ParleySocket, SessionEnd, TimelineMessage, Tokens } from './types.js'
 import { attachExtras, Extras } from './extras.js'
+import { DeliveryMarks } from './delivery-marks.js'
 
 export interface ParleyClientOptions {
   /** The server's base URL (REST and Socket.IO), e.g. `https://chat.example.com`. */
@@ -49,6 +50,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
   /** Receipts, typing and presence (extras.ts). */
   readonly extras = new Extras(() => this.liveSocket())
+  private readonly deliveryMarks = new DeliveryMarks(() => this.liveSocket())
 
   constructor (private readonly options: ParleyClientOptions) {
     super()
@@ -158,6 +160,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     this.outbox.close()
     this.connection?.close()
     this.extras.close()
+    this.deliveryMarks.close()
     for (const timer of this.gapTimers.values()) clearTimeout(timer)
     this.gapTimers.clear()
   }
@@ -169,7 +172,10 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private timelineOf (conversationId: string): Timeline {
     let timeline = this.timelines.get(conversationId)
     if (timeline === undefined) {
-      timeline = new Timeline(conversationId, messages => { this.emit('timeline', conversationId, messages) }, t => { this.onGap(t) })
+      const created: Timeline = timeline = new Timeline(conversationId, messages => {
+        this.deliveryMarks.note(conversationId, created.top)
+        this.emit('timeline', conversationId, messages)
+      }, t => { this.onGap(t) })
       this.timelines.set(conversationId, timeline)
     }
     return timeline
