@@ -48,6 +48,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private readonly outbox: Outbox
   private readonly syncer: Syncer
   private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>()
+  private catchUp: Promise<void> = Promise.resolve()
   /** Receipts, typing and presence (extras.ts). */
   readonly extras = new Extras(() => this.liveSocket())
   private readonly deliveryMarks = new DeliveryMarks(() => this.liveSocket())
@@ -83,7 +84,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   async login (credentials: { login: string, password: string }): Promise<void> { await this.session.login(credentials) }
   async useTokens (tokens: Tokens): Promise<void> { await this.session.useTokens(tokens) }
 
-  /** Opens the socket; resolves once connected and caught up, rejects if the session ends first. */
+  /** Opens the socket; resolves once connected and its first sync run ended, rejects if the session ends first. */
   async connect (): Promise<void> {
     if (this.session.accessToken === null) throw new Error('login() or useTokens() first')
     if (this.session.endedWith !== null) throw new Error(`the session ended: ${this.session.endedWith.reason}`)
@@ -95,11 +96,13 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
       this.bindEvents(this.connection.socket)
     }
     const ready = new Promise<void>((resolve, reject) => {
-      const offSynced = this.on('synced', () => { offSynced(); offEnded(); resolve() })
-      const offEnded = this.on('session_ended', end => { offSynced(); offEnded(); reject(new Error(end.reason)) })
+      const offConnected = this.on('connected', () => { offConnected(); offEnded(); resolve() })
+      const offEnded = this.on('session_ended', end => { offConnected(); offEnded(); reject(new Error(end.reason)) })
     })
     this.connection.open()
     await ready
+    // The catch-up the connect started (it ends, caught up or not: a failed run is retried at the next trigger).
+    await this.catchUp
   }
 
   /** Queues a message; returns at once with the pending local copy (shown at the end of the timeline). */
@@ -201,7 +204,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private onConnected (): void {
     this.emit('connected')
     this.outbox.wake()
-    void this.syncer.request()
+    this.catchUp = this.syncer.request()
   }
 
   private onFailed (item: OutboxItem, error: { code: string, message: string }): void {
