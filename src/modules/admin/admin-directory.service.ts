@@ -1,7 +1,7 @@
 /**
  * Who and what exists, for admins: users (listed, promoted, demoted, disabled, enabled), conversations with all their
  * members, and the platform's counts. Disabling revokes every session of the user, which disconnects their sockets
- * on every instance (the revocation list and its relay) and stops their tokens at once.
+ * on every instance (the revocation list and its relay) and stops their tokens at once; so does demoting an admin.
  */
 import { Types } from 'mongoose'
 import type { ConversationDoc, ConversationModel } from '../../storage/models/conversation.model.js'
@@ -89,6 +89,8 @@ export class AdminDirectoryService {
     const updated = await this.options.User.findOneAndUpdate({ _id: id, deletedAt: null }, { $set: set }, { returnDocument: 'after', lean: true })
     if (updated === null) throw userNotFound()
     if (patch.disabled === true) await this.options.revocation.revokeUser(userId, 'disabled')
+    // A demoted admin's tokens still say `admin` (message deletes and file reads trust them): they sign in again.
+    else if (user.role === 'admin' && updated.role !== 'admin') await this.options.revocation.revokeUser(userId, 'admin')
     return this.toAdminUser(updated)
   }
 

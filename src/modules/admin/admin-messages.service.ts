@@ -15,6 +15,7 @@ import { toPublicUser } from '../users/users.view.js'
 import type { PublicUser } from '../users/users.schemas.js'
 import { toMessage } from '../messages/messages.view.js'
 import { badRequest } from '../../shared/errors.js'
+import { dateOf } from './admin-dates.js'
 import { escapeRegex } from '../../shared/text.js'
 import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 import type { AdminMessage, MessageExportQuery } from './admin.schemas.js'
@@ -98,9 +99,9 @@ export class AdminMessagesService {
   /** The filters as query conditions (ANDed), or null when nothing can match (a participant of no conversation). */
   private async conditionsOf (filters: Filters): Promise<object[] | null> {
     const conditions: object[] = []
-    if (filters.from !== undefined && filters.to !== undefined && new Date(filters.from) >= new Date(filters.to)) {
-      throw badRequest('VALIDATION_ERROR', '`from` must be before `to`')
-    }
+    const from = filters.from !== undefined ? dateOf(filters.from, 'from') : undefined
+    const to = filters.to !== undefined ? dateOf(filters.to, 'to') : undefined
+    if (from !== undefined && to !== undefined && from >= to) throw badRequest('VALIDATION_ERROR', '`from` must be before `to`')
     if (filters.conversationId !== undefined) conditions.push({ conversationId: oid(filters.conversationId) })
     if (filters.senderId !== undefined) conditions.push({ senderId: oid(filters.senderId) })
     if (filters.participantId !== undefined) {
@@ -108,8 +109,8 @@ export class AdminMessagesService {
       if (ids.length === 0) return null
       conditions.push({ conversationId: { $in: ids } })
     }
-    if (filters.from !== undefined) conditions.push({ createdAt: { $gte: new Date(filters.from) } })
-    if (filters.to !== undefined) conditions.push({ createdAt: { $lt: new Date(filters.to) } })
+    if (from !== undefined) conditions.push({ createdAt: { $gte: from } })
+    if (to !== undefined) conditions.push({ createdAt: { $lt: to } })
     const withDeleted = filters.includeDeleted === true
     if (!withDeleted) conditions.push({ deletedAt: { $exists: false } })
     if (filters.hasAttachment !== undefined) conditions.push({ 'attachments.0': { $exists: filters.hasAttachment } })

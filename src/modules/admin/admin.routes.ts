@@ -11,11 +11,12 @@ import { Conversation } from '../conversations/conversations.schemas.js'
 import { ConversationIdParams } from '../messages/messages.schemas.js'
 import { UserIdParams } from '../users/users.schemas.js'
 import type { Actor, ExportRun } from './admin.service.js'
+import { dateOf } from './admin-dates.js'
 import type { MessageExportQuery as ExportQuery } from './admin.schemas.js'
 
 /** The export's file name: the time range it covers (`start` / the export time when open-ended). */
 function exportFileName (query: ExportQuery, now: Date): string {
-  const stamp = (iso: string): string => new Date(iso).toISOString().replace(/[:.]/g, '-')
+  const stamp = (iso: string): string => dateOf(iso, 'from/to').toISOString().replace(/[:.]/g, '-')
   return `parley-messages_${query.from !== undefined ? stamp(query.from) : 'start'}_${stamp(query.to ?? now.toISOString())}.ndjson`
 }
 
@@ -63,15 +64,18 @@ const adminRoutes: FastifyPluginAsyncTypebox = async app => {
   }, async request => await admin.searchMessages(actorOf(request), routeOf(request), request.query))
 
   app.get('/messages/export', {
+    // A HEAD would run the whole export into a drain: no.
+    exposeHeadRoute: false,
     schema: {
       tags, security, summary: 'The same filters, every match as NDJSON (application/x-ndjson), streamed', querystring: MessageExportQuery,
       produces: ['application/x-ndjson'], response: { 200: NdjsonStream, ...errorResponses(400, 401, 403) }
     }
   }, async (request, reply) => {
+    const fileName = exportFileName(request.query, new Date())
     const run = await admin.exportMessages(actorOf(request), routeOf(request), request.query)
     return reply
       .type('application/x-ndjson')
-      .header('content-disposition', `attachment; filename="${exportFileName(request.query, new Date())}"`)
+      .header('content-disposition', `attachment; filename="${fileName}"`)
       .header('cache-control', 'no-store')
       .send(ndjson(run, request.log))
   })

@@ -46,14 +46,12 @@ export class AdminService {
   }
 
   /**
-   * A read run beside the role check, so it costs no extra round trip: its result is used only once the check
-   * passed (a refused caller gets the 403 and nothing else; a read has no effect to undo).
+   * The role check, then the read: never the other way round or side by side, or anyone with a token could make the
+   * database run an admin's most expensive query and only then be told 403.
    */
   private async readAsAdmin<T> (actor: Actor, read: () => Promise<T>): Promise<T> {
-    const running = read()
-    running.catch(() => {})
     await this.requireAdmin(actor)
-    return await running
+    return await read()
   }
 
   async searchMessages (actor: Actor, route: string, query: MessageSearchQuery) {
@@ -68,8 +66,22 @@ export class AdminService {
     const pages = await this.options.messages.export(query)
     const entry = await this.options.audit.record(actor, { action: 'messages.export', route, params: query, status: 'started' })
     return {
-      pages,
+      pages: this.whileAdmin(actor, pages),
       finish: async (count, completed) => { await this.options.audit.complete(entry, count, completed ? 'completed' : 'aborted') }
+    }
+  }
+
+  /** The export's pages, each only while the actor is still an admin: a demotion or a disable stops it at the next page. */
+  private async * whileAdmin (actor: Actor, pages: AsyncGenerator<AdminMessage[]>): AsyncGenerator<AdminMessage[]> {
+    try {
+      for (let first = true; ; first = false) {
+        if (!first) await this.requireAdmin(actor)
+        const next = await pages.next()
+        if (next.done === true) return
+        yield next.value
+      }
+    } finally {
+      await pages.return(undefined)
     }
   }
 

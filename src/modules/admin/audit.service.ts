@@ -6,6 +6,7 @@ import { Types } from 'mongoose'
 import type { AuditEntryDoc, AuditEntryModel, AuditAction, AuditStatus } from '../../storage/models/audit-entry.model.js'
 import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
 import type { AuditEntry, AuditQuery } from './admin.schemas.js'
+import { dateOf } from './admin-dates.js'
 
 /** Who acts: the admin's id, their role as the token says (the services re-read it) and the client's address. */
 export interface Actor {
@@ -73,8 +74,8 @@ export class AuditService {
     const conditions: object[] = []
     if (query.actorId !== undefined) conditions.push({ actorId: new Types.ObjectId(query.actorId) })
     if (query.action !== undefined) conditions.push({ action: query.action })
-    if (query.from !== undefined) conditions.push({ at: { $gte: new Date(query.from) } })
-    if (query.to !== undefined) conditions.push({ at: { $lt: new Date(query.to) } })
+    if (query.from !== undefined) conditions.push({ at: { $gte: dateOf(query.from, 'from') } })
+    if (query.to !== undefined) conditions.push({ at: { $lt: dateOf(query.to, 'to') } })
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor, position => {
         const at = cursorTime(position.t)

@@ -19,6 +19,9 @@ export function orphanSweeper (attachments: AttachmentsService, intervalMs: numb
   let running: Promise<void> | null = null
   let stopped = false
   let dueAt = Infinity
+  // When releases want a sweep (their grace's end), until a sweep after that time has run. Rounded to the second
+  // and deduplicated, so a burst of deletes keeps a handful of entries.
+  let wants: number[] = []
 
   const schedule = (ms: number): void => {
     if (stopped || intervalMs <= 0) return
@@ -33,10 +36,14 @@ export function orphanSweeper (attachments: AttachmentsService, intervalMs: numb
   }
   const run = async (): Promise<void> => {
     let next = intervalMs
+    const startedAt = Date.now()
+    wants = wants.filter(at => at > startedAt)
     try {
       const removed = await attachments.sweep()
       if (removed > 0) log.info({ removed }, 'attachments: removed uploads no message carries')
       if (removed >= SWEEP_BATCH) next = 0
+      // Releases whose grace ends later than this sweep began: sweep again then, not at the interval.
+      if (wants.length > 0) next = Math.min(next, Math.max(0, Math.min(...wants) - Date.now()))
     } catch (error) {
       if (!stopped) log.error({ err: error }, 'attachments: orphan sweep failed')
     }
@@ -46,8 +53,10 @@ export function orphanSweeper (attachments: AttachmentsService, intervalMs: numb
   return {
     start: () => { schedule(intervalMs) },
     runWithin: ms => {
-      // A sweep running now reschedules itself when done; one due later is brought forward.
-      if (Date.now() + ms < dueAt && timer !== null) schedule(ms)
+      const at = Math.ceil((Date.now() + ms) / 1000) * 1000
+      if (!wants.includes(at)) wants.push(at)
+      // One due later is brought forward; a sweep running now reschedules itself by `wants` when done.
+      if (at < dueAt && timer !== null) schedule(at - Date.now())
     },
     stop: async () => {
       stopped = true

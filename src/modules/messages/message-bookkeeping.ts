@@ -65,10 +65,11 @@ export async function writeBookkeeping (models: BookkeepingModels, stored: Messa
 /** Replaces lastMessage copies whose message was edited or deleted meanwhile with the stored message. */
 async function refreshChangedCopies (models: BookkeepingModels, written: MessageDoc[]): Promise<void> {
   if (written.length === 0) return
+  // Never the retained text of a deleted message (RETAIN_DELETED_TEXT): the copy is what members see.
   const changed = await models.Message.find({
     _id: { $in: written.map(doc => doc._id) },
     $or: [{ deletedAt: { $exists: true } }, { editedAt: { $exists: true } }]
-  }).lean()
+  }, { retainedBody: 0 }).lean()
   await Promise.all(changed.map(async doc => {
     await models.Conversation.updateOne({ _id: doc.conversationId, 'lastMessage._id': doc._id }, { $set: { lastMessage: doc } })
   }))

@@ -220,11 +220,7 @@ export class MessagesService {
       throw forbidden('Only the sender, a group\'s owner or admins can delete a message', 'NOT_SENDER')
     }
     if (doc.deletedAt != null) return { messageId }
-    const updated = await this.Message.findOneAndUpdate(
-      { _id: doc._id, deletedAt: { $exists: false } },
-      { $set: { body: '', attachments: [], deletedAt: new Date(), ...this.retainDeletedText && doc.body !== '' ? { retainedBody: doc.body } : {} } },
-      { returnDocument: 'after', lean: true }
-    )
+    const updated = await this.softDelete(doc)
     if (updated === null) return { messageId }
     if (doc.attachments.length > 0) await this.attachments.released(doc.attachments)
     // The conversation's copy is what members see: never the retained text.
@@ -234,6 +230,25 @@ export class MessagesService {
       conversationId: String(doc.conversationId), messageId: String(doc._id), seq: doc.seq
     }, { exceptSocketId })
     return { messageId: String(doc._id) }
+  }
+
+  /**
+   * Empties the message and sets deletedAt; null when it was already deleted. With RETAIN_DELETED_TEXT the text kept
+   * is the one being deleted: the update matches only that body, and an edit landing in between is read and retried.
+   */
+  private async softDelete (doc: MessageDoc): Promise<MessageDoc | null> {
+    let current: MessageDoc | null = doc
+    for (let attempt = 0; attempt < 5 && current !== null && current.deletedAt == null; attempt++) {
+      const keep = this.retainDeletedText && current.body !== ''
+      const updated = await this.Message.findOneAndUpdate(
+        { _id: current._id, deletedAt: { $exists: false }, ...keep ? { body: current.body } : {} },
+        { $set: { body: '', attachments: [], deletedAt: new Date(), ...keep ? { retainedBody: current.body } : {} } },
+        { returnDocument: 'after', lean: true }
+      )
+      if (updated !== null || !keep) return updated
+      current = await this.Message.findById(current._id).lean()
+    }
+    return null
   }
 
   /** Catch-up after a reconnect, bounded per ack (message-sync.ts). */

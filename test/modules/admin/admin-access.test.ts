@@ -1,6 +1,7 @@
 /**
  * Every admin route refuses anyone who is not an admin as stored now: no token (401), a user (403 ADMIN_ONLY), an
- * admin demoted or disabled since their token was minted; a user promoted since theirs is let in at once.
+ * admin demoted since (their sessions are revoked; signed in again they get 403); a user promoted since their token
+ * was minted is let in at once.
  */
 import t from 'tap'
 import { adminWorld } from './admin-kit.js'
@@ -44,7 +45,8 @@ t.test('no token: 401; a user: 403 ADMIN_ONLY, on every admin route, and nothing
 })
 
 t.test('the role is read at each call: a demoted admin is refused at once, a promoted user let in at once', async t => {
-  const { app, root, alice, get } = await adminWorld(t)
+  const world = await adminWorld(t)
+  const { app, root, alice, get } = world
   t.equal((await get('/stats', {}, alice)).statusCode, 403)
   const promoted = await api(app, root)('PATCH', `/api/admin/users/${alice.id}`, { role: 'admin' })
   t.equal(promoted.statusCode, 200)
@@ -53,8 +55,12 @@ t.test('the role is read at each call: a demoted admin is refused at once, a pro
 
   const demoted = await api(app, alice)('PATCH', `/api/admin/users/${root.id}`, { role: 'user' })
   t.equal(demoted.statusCode, 200, 'the new admin demotes the old one')
-  const refused = await get('/stats', {}, root)
-  t.equal(refused.statusCode, 403, 'root\'s token still says admin, the database does not')
+  t.equal((await get('/stats', {}, root)).statusCode, 401, 'a demotion revokes the old admin\'s sessions: their token is dead')
+  const again = await login(app, 'root', 'root password')
+  const refused = await get('/stats', {}, again)
+  t.equal(refused.statusCode, 403, 'signed in again, they are a user')
   t.equal(refused.json().code, 'ADMIN_ONLY')
-  t.equal((await get('/messages', {}, (await login(app, 'root', 'root password')))).statusCode, 403, 'nor does a new login')
+  // Message deletes and file reads trust the token's role: a demoted admin's old token must not keep those powers.
+  const message = await api(app, alice)('POST', `/api/conversations/${world.directId}/messages`, { body: 'mine' })
+  t.equal((await api(app, root)('DELETE', `/api/messages/${message.json().id}`)).statusCode, 401, 'the old token deletes nothing')
 })

@@ -6,6 +6,7 @@
 import t from 'tap'
 import http from 'node:http'
 import { adminWorld, allPages, send } from './admin-kit.js'
+import { api } from '../../helpers/rest.js'
 import { listen } from '../../helpers/build-app.js'
 import { EXPORT_PAGE } from '../../../src/modules/admin/admin-messages.service.js'
 
@@ -74,4 +75,49 @@ t.test('a client that stops reading: the server stops at the socket buffer, and 
   }
   t.equal(entry?.status, 'aborted', 'the entry says the export did not finish')
   t.ok((entry?.resultCount ?? 0) < bulk.length, `it counts what was read from the store before the client left (${entry?.resultCount})`)
+})
+
+t.test('a time Date cannot hold (a leap second) is a 400 everywhere, and no export entry is left started; HEAD is not an export', async t => {
+  const { app, root, get } = await adminWorld(t)
+  for (const [path, query] of [['/messages', { from: '2024-06-30T23:59:60Z' }], ['/messages/export', { to: '2024-06-30T23:59:60.5Z' }], ['/audit', { from: '2024-06-30T23:59:60Z' }]] as const) {
+    const res = await get(path, query)
+    t.equal(res.statusCode, 400, `${path} ${JSON.stringify(query)}`)
+    t.equal(res.json().code, 'VALIDATION_ERROR')
+  }
+  t.equal(await app.models.AuditEntry.countDocuments({ action: 'messages.export' }), 0, 'no export entry for an export that never started')
+  const head = await app.inject({ method: 'HEAD', url: '/api/admin/messages/export', headers: { authorization: `Bearer ${root.accessToken}` } })
+  t.equal(head.statusCode, 404, 'HEAD would run the export into a drain: not served')
+  t.equal(await app.models.AuditEntry.countDocuments({ action: 'messages.export' }), 0)
+})
+
+t.test('an export stops at the next page once its admin is demoted', async t => {
+  const { app, alice, root, directId } = await adminWorld(t)
+  const other = await api(app, root)('PATCH', `/api/admin/users/${alice.id}`, { role: 'admin' })
+  t.equal(other.statusCode, 200)
+  await app.models.Message.insertMany(Array.from({ length: 3 * EXPORT_PAGE }, (_, i) => ({
+    conversationId: directId, seq: i + 1, senderId: alice.id, body: `m ${'y'.repeat(3000)} ${i}`, attachments: [], createdAt: new Date(Date.UTC(2026, 0, 1) + i)
+  })))
+  const url = await listen(app)
+  const seen = await new Promise<number>((resolve, reject) => {
+    const request = http.get(`${url}/api/admin/messages/export`, { headers: { authorization: `Bearer ${root.accessToken}` } }, response => {
+      let bytes = 0
+      let demoted = false
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (!demoted) {
+          demoted = true
+          // Alice (now an admin too) demotes root while the export runs.
+          response.pause()
+          void api(app, alice)('PATCH', `/api/admin/users/${root.id}`, { role: 'user' }).then(() => { response.resume() })
+        }
+      })
+      response.on('end', () => { resolve(bytes) })
+      response.on('error', () => { resolve(bytes) })
+    })
+    request.on('error', error => { if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') resolve(-1); else reject(error) })
+  })
+  t.ok(seen !== 0, 'the export had started')
+  const entry = await app.models.AuditEntry.findOne({ action: 'messages.export' }).lean()
+  t.equal(entry?.status, 'aborted', 'it did not complete')
+  t.ok((entry?.resultCount ?? 0) < 3 * EXPORT_PAGE, `fewer than all messages went out (${entry?.resultCount})`)
 })
