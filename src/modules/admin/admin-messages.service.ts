@@ -17,7 +17,7 @@ import { toMessage } from '../messages/messages.view.js'
 import { badRequest } from '../../shared/errors.js'
 import { dateOf } from './admin-dates.js'
 import { escapeRegex } from '../../shared/text.js'
-import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { afterTimeId, decodeTimeId, encodeTimeId, type TimeIdPosition } from '../common/time-id-keyset.js'
 import type { AdminMessage, MessageExportQuery } from './admin.schemas.js'
 
 export interface AdminMessagesOptions {
@@ -30,7 +30,7 @@ export interface AdminMessagesOptions {
 }
 
 type Filters = MessageExportQuery
-interface Position { at: Date, id: Types.ObjectId }
+type Position = TimeIdPosition
 /** Conversations and senders already read, by id. */
 interface Known {
   conversations: Map<string, { type: 'direct' | 'group', name: string }>
@@ -53,13 +53,13 @@ export class AdminMessagesService {
     const limit = filters.limit ?? DEFAULT_LIMIT
     const conditions = await this.conditionsOf(filters)
     if (conditions === null) return { items: [], nextCursor: null }
-    const after = filters.cursor !== undefined ? decodePosition(filters.cursor) : null
+    const after = filters.cursor !== undefined ? decodeTimeId(filters.cursor) : null
     const docs = await this.page(conditions, filters.order ?? 'asc', after, limit + 1)
     const page = docs.slice(0, limit)
     const last = page[page.length - 1]
     return {
       items: await this.render(page),
-      nextCursor: docs.length > limit ? encodeCursor({ t: last.createdAt.getTime(), id: String(last._id) }) : null
+      nextCursor: docs.length > limit ? encodeTimeId(last.createdAt, last._id) : null
     }
   }
 
@@ -129,11 +129,7 @@ export class AdminMessagesService {
 
   private query (conditions: object[], order: 'asc' | 'desc', after: Position | null, limit: number) {
     const all = [...conditions]
-    if (after !== null) {
-      // The range narrows the index walk; the $or is checked on what it yields (ties on createdAt are rare).
-      const [reach, past] = order === 'asc' ? ['$gte', '$gt'] : ['$lte', '$lt']
-      all.push({ createdAt: { [reach]: after.at } }, { $or: [{ createdAt: { [past]: after.at } }, { _id: { [past]: after.id } }] })
-    }
+    if (after !== null) all.push(...afterTimeId('createdAt', after, order))
     const direction = order === 'asc' ? 1 : -1
     return this.options.Message.find(all.length > 0 ? { $and: all } : {}).sort({ createdAt: direction, _id: direction }).limit(limit)
   }
@@ -185,12 +181,4 @@ export class AdminMessagesService {
 
 function deletedSender (id: string): PublicUser {
   return { id, username: 'deleted-user', firstName: '', lastName: '', online: false, lastSeenAt: null, deleted: true }
-}
-
-function decodePosition (cursor: string): Position {
-  return decodeCursor(cursor, position => {
-    const at = cursorTime(position.t)
-    const id = cursorObjectId(position.id)
-    return at !== null && id !== null ? { at, id } : null
-  })
 }

@@ -4,7 +4,7 @@
  */
 import { Types } from 'mongoose'
 import type { AuditEntryDoc, AuditEntryModel, AuditAction, AuditStatus } from '../../storage/models/audit-entry.model.js'
-import { cursorObjectId, cursorTime, decodeCursor, encodeCursor } from '../common/opaque-cursor.js'
+import { afterTimeId, decodeTimeId, encodeTimeId } from '../common/time-id-keyset.js'
 import type { AuditEntry, AuditQuery } from './admin.schemas.js'
 import { dateOf } from './admin-dates.js'
 
@@ -76,21 +76,14 @@ export class AuditService {
     if (query.action !== undefined) conditions.push({ action: query.action })
     if (query.from !== undefined) conditions.push({ at: { $gte: dateOf(query.from, 'from') } })
     if (query.to !== undefined) conditions.push({ at: { $lt: dateOf(query.to, 'to') } })
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor, position => {
-        const at = cursorTime(position.t)
-        const id = cursorObjectId(position.id)
-        return at !== null && id !== null ? { at, id } : null
-      })
-      conditions.push({ at: { $lte: after.at } }, { $or: [{ at: { $lt: after.at } }, { _id: { $lt: after.id } }] })
-    }
+    if (query.cursor !== undefined) conditions.push(...afterTimeId('at', decodeTimeId(query.cursor), 'desc'))
     const docs = await this.AuditEntry.find(conditions.length > 0 ? { $and: conditions } : {})
       .sort({ at: -1, _id: -1 }).limit(limit + 1).lean()
     const page = docs.slice(0, limit)
     const last = page[page.length - 1]
     return {
       items: page.map(toAuditEntry),
-      nextCursor: docs.length > limit ? encodeCursor({ t: last.at.getTime(), id: String(last._id) }) : null
+      nextCursor: docs.length > limit ? encodeTimeId(last.at, last._id) : null
     }
   }
 }
