@@ -9,9 +9,12 @@ import { Outbox, type OutboxItem, type OutboxOptions } from './outbox.js'
 import { Session, type FetchLike } from './session.js'
 import { Syncer } from './sync.js'
 import { Timeline } from './timeline.js'
-import type { LocalMessage, MessagePayload, ParleySocket, SessionEnd, TimelineMessage, Tokens } from './types.js'
+import type { Attachment, LocalMessage, MessagePayload, ParleySocket, PublicUser, SessionEnd, TimelineMessage, Tokens } from './types.js'
 import { attachExtras, Extras } from './extras.js'
 import { DeliveryMarks } from './delivery-marks.js'
+import { Conversations } from './conversations.js'
+import { Receipts } from './receipts.js'
+import { Uploads } from './uploads.js'
 
 export interface ParleyClientOptions {
   /** The server's base URL (REST and Socket.IO), e.g. `https://chat.example.com`. */
@@ -52,6 +55,11 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   /** Receipts, typing and presence (extras.ts). */
   readonly extras = new Extras(() => this.liveSocket())
   private readonly deliveryMarks = new DeliveryMarks(() => this.liveSocket())
+  /** The conversation list with live updates, unread counts and group calls (conversations.ts). */
+  readonly conversations: Conversations = new Conversations(this)
+  /** The other members' delivered and read marks; our messages' states (receipts.ts). */
+  readonly receipts: Receipts = new Receipts(this)
+  private readonly uploads: Uploads
 
   constructor (private readonly options: ParleyClientOptions) {
     super()
@@ -59,9 +67,14 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     this.session.on('ended', end => { this.onEnded(end) })
     this.outbox = new Outbox({
       socket: () => this.liveSocket(),
-      acked: (item, message) => { this.timelineOf(item.conversationId).merge([message]) },
+      acked: (item, message) => { this.onAcked(item.conversationId, message) },
       failed: (item, error) => { this.onFailed(item, error) }
     }, options.outbox)
+    this.uploads = new Uploads({
+      upload: async (path, form) => await this.session.upload(path, form),
+      acked: (item, message) => { this.onAcked(item.conversationId, message) },
+      failed: (item, error) => { this.onFailed(item, error) }
+    }, options.outbox?.retryBaseMs)
     this.syncer = new Syncer({
       socket: () => this.liveSocket(),
       cursors: () => this.cursors(),
@@ -79,7 +92,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   get userId (): string | null { return this.session.userId }
   get connected (): boolean { return this.connection?.connected ?? false }
   /** Sends not acked yet, in all conversations. */
-  get pending (): number { return this.outbox.size }
+  get pending (): number { return this.outbox.size + this.uploads.size }
 
   async login (credentials: { login: string, password: string }): Promise<void> { await this.session.login(credentials) }
   async useTokens (tokens: Tokens): Promise<void> { await this.session.useTokens(tokens) }
@@ -120,14 +133,51 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     return { ...message }
   }
 
+  /**
+   * Sends a file (with an optional text) as one message: returns at once with the pending local copy (`file` set),
+   * shown at the end of the timeline like a text send; uploaded with multipart `POST /api/conversations/:id/messages`
+   * and retried with the same clientMsgId until the server answers (uploads.ts). `name` defaults to the File's own.
+   */
+  sendFile (conversationId: string, file: Blob, options: { name?: string, body?: string } = {}): LocalMessage {
+    const name = options.name ?? (file as Blob & { name?: string }).name ?? 'file'
+    const message: LocalMessage = {
+      status: 'pending',
+      clientMsgId: crypto.randomUUID(),
+      conversationId,
+      senderId: this.session.userId ?? '',
+      body: options.body ?? '',
+      createdAt: new Date().toISOString(),
+      file: { name, size: file.size, type: file.type }
+    }
+    this.timelineOf(conversationId).addLocal(message)
+    this.uploads.push({ conversationId, clientMsgId: message.clientMsgId, body: message.body, file, name })
+    return { ...message, file: { name, size: file.size, type: file.type } }
+  }
+
+  /** An attachment's bytes (GET with the access token: `<img>` cannot send it; make an object URL of the Blob). */
+  async download (attachment: Attachment | string): Promise<Blob> {
+    return await this.session.download(typeof attachment === 'string' ? attachment : attachment.url)
+  }
+
+  /** Live users whose username, first or last name starts with `search` (case-insensitive), by username. */
+  async searchUsers (search: string, limit = 20): Promise<PublicUser[]> {
+    const page = await this.session.request('GET', `/api/users?search=${encodeURIComponent(search)}&limit=${limit}`) as { items: PublicUser[] }
+    return page.items
+  }
+
   /** Sends a failed message again, with the same clientMsgId (e.g. after the app fixed what was wrong). */
   retry (conversationId: string, clientMsgId: string): void {
     const message = this.timelineOf(conversationId).revive(clientMsgId)
-    if (message !== null) this.outbox.push({ conversationId, clientMsgId, body: message.body })
+    if (message === null) return
+    if (this.uploads.has(clientMsgId)) this.uploads.retry(clientMsgId)
+    else this.outbox.push({ conversationId, clientMsgId, body: message.body })
   }
 
   /** Drops a failed message from the timeline. */
-  discard (conversationId: string, clientMsgId: string): void { this.timelineOf(conversationId).discard(clientMsgId) }
+  discard (conversationId: string, clientMsgId: string): void {
+    this.timelineOf(conversationId).discard(clientMsgId)
+    this.uploads.discard(clientMsgId)
+  }
 
   /** The conversation's shown messages (see the `timeline` event). */
   messages (conversationId: string): TimelineMessage[] { return this.timelineOf(conversationId).messages() }
@@ -161,6 +211,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   close (): void {
     this.session.stop()
     this.outbox.close()
+    this.uploads.close()
     this.connection?.close()
     this.extras.close()
     this.deliveryMarks.close()
@@ -207,6 +258,12 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     this.catchUp = this.syncer.request()
   }
 
+  /** One of our sends is stored (the socket's ack, or the upload's answer). */
+  private onAcked (conversationId: string, message: MessagePayload): void {
+    this.timelineOf(conversationId).merge([message])
+    this.conversations.onMessage(message)
+  }
+
   private onFailed (item: OutboxItem, error: { code: string, message: string }): void {
     const timeline = this.timelineOf(item.conversationId)
     timeline.fail(item.clientMsgId, error)
@@ -229,5 +286,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     socket.on('member_left', ({ conversationId, userId }) => { if (userId === this.session.userId) this.forget(conversationId) })
     socket.on('conversation_deleted', ({ conversationId }) => { this.forget(conversationId) })
     attachExtras(this.extras, socket)
+    this.conversations.attach(socket)
+    this.receipts.attach(socket)
   }
 }

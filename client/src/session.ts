@@ -6,7 +6,15 @@
 import { Emitter } from './emitter.js'
 import type { SessionEnd, Tokens } from './types.js'
 
-export type FetchLike = (input: string, init?: { method?: string, headers?: Record<string, string>, body?: string }) => Promise<{ status: number, json: () => Promise<any> }>
+/** What the SDK reads of a fetch answer: `headers` (Retry-After) for uploads, `blob` for downloads. */
+export interface FetchResponseLike {
+  status: number
+  json: () => Promise<any>
+  headers?: { get: (name: string) => string | null }
+  blob?: () => Promise<Blob>
+}
+
+export type FetchLike = (input: string, init?: { method?: string, headers?: Record<string, string>, body?: string | FormData }) => Promise<FetchResponseLike>
 
 export interface SessionOptions {
   /** The server's base URL, e.g. `https://chat.example.com`. */
@@ -27,9 +35,19 @@ interface SessionEvents {
 
 /** The REST error of a failed call: its HTTP status and the server's code. */
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string, message: string) {
+  /** @param retryAfterMs the answer's `Retry-After` in ms (429s carry one), else null */
+  constructor (readonly status: number, readonly code: string, message: string, readonly retryAfterMs: number | null = null) {
     super(message)
   }
+}
+
+/** A `Retry-After` header (seconds, or an HTTP date) in ms from now; null when absent or unreadable. */
+export function retryAfterHeaderMs (value: string | null | undefined, now = Date.now()): number | null {
+  if (value === null || value === undefined || value.trim() === '') return null
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? null : Math.max(0, at - now)
 }
 
 /** When a JWT expires (ms since the epoch), read from its payload; null when it carries no `exp`. */
@@ -85,13 +103,27 @@ export class Session extends Emitter<SessionEvents> {
 
   /** A REST call with the access token; JSON in and out; throws ApiError unless 2xx. */
   async request (method: string, path: string, body?: unknown): Promise<any> {
-    try {
-      return await this.call(method, path, body, true)
-    } catch (error) {
-      // An access token that expired (the app slept, or tokens were handed over late): refresh once and retry.
-      if (!(error instanceof ApiError) || error.code !== 'TOKEN_EXPIRED' || !await this.refresh()) throw error
-      return await this.call(method, path, body, true)
-    }
+    return await this.withFreshToken(async () => await this.call(method, path, body, true))
+  }
+
+  /**
+   * A multipart POST (`form` as it is: fetch sets the boundary) with the access token, refreshed once on
+   * TOKEN_EXPIRED like `request`; the JSON answer. Throws ApiError unless 2xx (with `retryAfterMs` from the answer).
+   */
+  async upload (path: string, form: FormData): Promise<any> {
+    const res = await this.withFreshToken(async () => await this.raw('POST', path, form))
+    return await res.json()
+  }
+
+  /**
+   * GET with the access token (refreshed once on TOKEN_EXPIRED), the body as a Blob: for files, which an `<img>` or
+   * a link cannot fetch with the header. `path` is a path (`/api/attachments/:id`) or a URL on this server; the
+   * token is never sent anywhere else.
+   */
+  async download (path: string): Promise<Blob> {
+    const res = await this.withFreshToken(async () => await this.raw('GET', this.pathOf(path)))
+    if (res.blob === undefined) throw new Error('The fetch given to the client has no blob()')
+    return await res.blob()
   }
 
   /** Ends the session here (the app logged out, or the server said so); stops the refresh timer. */
@@ -140,6 +172,35 @@ export class Session extends Emitter<SessionEvents> {
     this.timer = setTimeout(() => { void this.refresh() }, Math.min(Math.max(ms, 0), 2_000_000_000))
   }
 
+  /** Runs `call`; on TOKEN_EXPIRED (the app slept, or tokens were handed over late) refreshes once and runs it again. */
+  private async withFreshToken<T> (call: () => Promise<T>): Promise<T> {
+    try {
+      return await call()
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.code !== 'TOKEN_EXPIRED' || !await this.refresh()) throw error
+      return await call()
+    }
+  }
+
+  /** `url` as a path on this server: a path as it is, an absolute URL only under the server's base URL. */
+  private pathOf (url: string): string {
+    if (url.startsWith('/') && !url.startsWith('//')) return url
+    const base = this.options.url.replace(/\/+$/, '')
+    if (url.startsWith(`${base}/`)) return url.slice(base.length)
+    throw new Error(`Not a URL of this server (${base}): the access token is not sent elsewhere`)
+  }
+
+  /** An authorized call whose 2xx answer is returned as it is (not read); any other status throws ApiError. */
+  private async raw (method: string, path: string, body?: FormData): Promise<FetchResponseLike> {
+    const headers: Record<string, string> = {}
+    if (this.tokens !== null) headers.authorization = `Bearer ${this.tokens.accessToken}`
+    const res = await this.fetch(`${this.options.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) })
+    if (res.status >= 200 && res.status < 300) return res
+    const json = await res.json().catch(() => null)
+    throw new ApiError(res.status, json?.code ?? 'HTTP_ERROR', json?.message ?? `HTTP ${res.status}`,
+      retryAfterHeaderMs(res.headers?.get('retry-after')))
+  }
+
   private async call (method: string, path: string, body: unknown, authorized: boolean): Promise<any> {
     const headers: Record<string, string> = {}
     if (body !== undefined) headers['content-type'] = 'application/json'
@@ -149,6 +210,7 @@ export class Session extends Emitter<SessionEvents> {
     })
     const json = res.status === 204 ? null : await res.json().catch(() => null)
     if (res.status >= 200 && res.status < 300) return json
-    throw new ApiError(res.status, json?.code ?? 'HTTP_ERROR', json?.message ?? `HTTP ${res.status}`)
+    throw new ApiError(res.status, json?.code ?? 'HTTP_ERROR', json?.message ?? `HTTP ${res.status}`,
+      retryAfterHeaderMs(res.headers?.get('retry-after')))
   }
 }

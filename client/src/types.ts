@@ -3,11 +3,24 @@
  * loaded at runtime). An app would import the same names from `parley-client`.
  */
 import type { Socket } from 'socket.io-client'
-import type { ClientToServerEvents, MessagePayload, ServerToClientEvents } from '../../src/realtime/events.js'
+import type {
+  AttachmentPayload, ClientToServerEvents, ConversationMemberPayload, ConversationPayload, MessagePayload, PublicUserPayload,
+  ServerToClientEvents
+} from '../../src/realtime/events.js'
 
 export type {
-  Ack, AckError, ClientToServerEvents, MessagePayload, PresenceEvent, ReceiptEvent, ServerToClientEvents, SyncResult, TypingEvent
+  Ack, AckError, AttachmentPayload, ClientToServerEvents, ConversationMemberPayload, ConversationPayload, MessagePayload,
+  PresenceEvent, PublicUserPayload, ReceiptEvent, ServerToClientEvents, SyncResult, TypingEvent
 } from '../../src/realtime/events.js'
+
+/** A conversation as the server shows it to us (`GET /api/conversations`): `unreadCount`, `readSeq`, `deliveredSeq` are ours. */
+export type Conversation = ConversationPayload
+/** A member of a conversation: `{userId, role, joinedAt, user}`. */
+export type ConversationMember = ConversationMemberPayload
+/** A file of a message: `{id, name, size, sizeLabel, mimeType, url}` (`url` needs the token: `client.download`). */
+export type Attachment = AttachmentPayload
+/** A user as anyone may see them (`deleted: true` for a deleted account). */
+export type PublicUser = PublicUserPayload
 
 export type ParleySocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -29,6 +42,8 @@ export interface LocalMessage {
   body: string
   /** When `send()` was called (ISO). */
   createdAt: string
+  /** A `sendFile()`: the file being uploaded (the stored copy has it in `attachments`). */
+  file?: { name: string, size: number, type: string }
   /** Why it failed (`failed` only): the server's code, e.g. CONVERSATION_NOT_FOUND, PAYLOAD_TOO_LARGE. */
   error?: { code: string, message: string }
 }
