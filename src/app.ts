@@ -24,6 +24,7 @@ import attachmentsRoutes from './modules/attachments/attachments.routes.js'
 import realtimeGateway from './realtime/gateway.plugin.js'
 import adminPlugin from './modules/admin/admin.plugin.js'
 import adminRoutes from './modules/admin/admin.routes.js'
+import webAppPlugin, { type WebAppOptions } from './plugins/web-app.plugin.js'
 import presencePlugin, { type PresencePluginOptions } from './modules/presence/presence.plugin.js'
 import { validatorCompiler } from './shared/validation.js'
 
@@ -44,6 +45,8 @@ export interface BuildOptions {
   presence?: PresencePluginOptions
   /** The attachments plugin's orphan sweep interval (default in attachments.plugin.ts). */
   attachments?: AttachmentsPluginOptions
+  /** Where the built web app is (default dist/web), or false for none. */
+  webApp?: WebAppOptions
 }
 
 /** Largest JSON body the REST facade accepts (uploads go through multipart with their own limit). */
@@ -107,5 +110,6 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(messagesRoutes, { prefix: '/api' })
   await app.register(attachmentsRoutes, { prefix: '/api/attachments' })
   await app.register(adminRoutes, { prefix: '/api/admin' })
+  await app.register(webAppPlugin, options.webApp ?? {})
   return app
 }

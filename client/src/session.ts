@@ -73,7 +73,8 @@ export class Session extends Emitter<SessionEvents> {
 
   constructor (private readonly options: SessionOptions) {
     super()
-    this.fetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike)
+    // Bound: a browser refuses a fetch called as a method of another object ("Illegal invocation").
+    this.fetch = options.fetch ?? (globalThis.fetch.bind(globalThis) as unknown as FetchLike)
   }
 
   get accessToken (): string | null { return this.tokens?.accessToken ?? null }

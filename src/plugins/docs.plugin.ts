@@ -1,23 +1,9 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { asyncApiDocument } from './asyncapi-document.js'
-
-/** Parley's version from its package.json, the nearest one above this file (src/ under tsx, dist/src/ when built). */
-export function packageVersion (from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const file = join(dir, 'package.json')
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version?: string }
-      if (pkg.name === 'parley' && typeof pkg.version === 'string') return pkg.version
-    }
-    if (dirname(dir) === dir) throw new Error('package.json of parley not found')
-  }
-}
+import { packageVersion } from '../shared/package-info.js'
 
 /**
  * API documents, built once at startup: OpenAPI from the routes' TypeBox schemas (JSON at /docs/json, UI at /docs)

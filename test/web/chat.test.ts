@@ -1,0 +1,80 @@
+// The web app in a real browser: two people (two browser contexts) sign up, find each other and chat both ways;
+// unread badge, read ticks, typing, presence, edit and delete move for the other side; history loads on scroll.
+import t from 'tap'
+import { inPage, listEntry, openChatWith, registerInUi, sendInUi, shownBodies, startWebApp, UI_WAIT_MS } from './browser-kit.js'
+import { waitFor } from '../helpers/wait.js'
+
+t.test('two browsers chat through the web app', async t => {
+  const kit = await startWebApp(t)
+  const { page: alice } = await kit.page()
+  const { page: bob } = await kit.page()
+  await registerInUi(alice, 'alice')
+  await registerInUi(bob, 'bob')
+
+  await openChatWith(alice, 'bob')
+  await t.test('alice to bob: unread badge, then read ticks', async t => {
+    await sendInUi(alice, 'hello bob')
+    await alice.locator('.message.own .tick[aria-label="Sent"], .message.own .tick[aria-label="Delivered"]').first().waitFor()
+    const entry = listEntry(bob, '@alice')
+    await entry.locator('.badge', { hasText: '1' }).waitFor()
+    t.equal(await entry.locator('.snippet').textContent(), 'hello bob', 'the list shows the last message')
+    t.equal(await entry.locator('.badge').getAttribute('aria-label'), '1 unread')
+    await entry.click()
+    await bob.locator('.log .message .body', { hasText: 'hello bob' }).waitFor()
+    await entry.locator('.badge').waitFor({ state: 'detached' })
+    t.pass('the badge is gone once bob opened the conversation')
+    await alice.locator('.message.own .tick[aria-label="Read"]').waitFor()
+    t.pass('alice sees her message read')
+  })
+
+  await t.test('bob to alice, with typing and presence', async t => {
+    t.equal(await alice.locator('.pane-header .presence').textContent(), 'online', 'alice sees bob online')
+    await bob.getByLabel('Message', { exact: true }).pressSequentially('hi al', { delay: 20 })
+    await alice.locator('.typing', { hasText: 'bob is typing' }).waitFor()
+    t.pass('alice sees bob typing')
+    await bob.getByLabel('Message', { exact: true }).press('Enter')
+    await alice.locator('.log .message:not(.own) .body', { hasText: 'hi al' }).waitFor()
+    await alice.locator('.typing', { hasText: 'typing' }).waitFor({ state: 'detached' }).catch(() => {})
+    t.equal((await alice.locator('.typing').textContent()) ?? '', '', 'the message ends the typing line')
+    t.same(await shownBodies(alice), ['hello bob', 'hi al'])
+    t.same(await shownBodies(bob), ['hello bob', 'hi al'])
+  })
+
+  await t.test('edit and delete reach the other side', async t => {
+    const mine = alice.locator('.message.own', { hasText: 'hello bob' })
+    await mine.hover()
+    await mine.getByRole('button', { name: 'Edit message' }).click()
+    await alice.getByLabel('Edit message text').fill('hello bob (edited)')
+    await alice.getByLabel('Edit message text').press('Enter')
+    await bob.locator('.message', { hasText: 'hello bob (edited)' }).locator('.meta', { hasText: 'edited' }).waitFor()
+    t.pass('bob sees the edit')
+    const edited = alice.locator('.message.own', { hasText: 'hello bob (edited)' })
+    await edited.hover()
+    await edited.getByRole('button', { name: 'Delete message' }).click()
+    await edited.getByRole('button', { name: 'Delete message' }).click()
+    await bob.locator('.message.deleted .body', { hasText: 'Message deleted' }).waitFor()
+    t.same(await shownBodies(bob), ['Message deleted', 'hi al'], 'the deleted message keeps its place')
+  })
+
+  await t.test('history loads as bob scrolls up', async t => {
+    const { url } = kit
+    // 80 older messages from alice through the API, then a fresh page for bob (his first page is the latest 50).
+    const token = await inPage.accessToken(alice)
+    const conversationId = await inPage.firstConversationId(alice)
+    for (let i = 1; i <= 80; i++) {
+      const res = await fetch(`${url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ body: `older ${i}` }) })
+      t.equal(res.status, 201)
+    }
+    await bob.reload()
+    await listEntry(bob, '@alice').click()
+    await bob.locator('.log .message .body', { hasText: 'older 80' }).waitFor()
+    t.equal(await bob.locator('.log .message').count(), 50, 'the first page')
+    await waitFor(async () => {
+      await bob.locator('.log').evaluate((log: { scrollTop: number }) => { log.scrollTop = 0 })
+      return await bob.locator('.log .message').count() === 82
+    }, UI_WAIT_MS, 'the whole history')
+    const bodies = await shownBodies(bob)
+    t.same(bodies.slice(0, 2), ['Message deleted', 'hi al'], 'the oldest messages at the top')
+    t.same(bodies.slice(2), Array.from({ length: 80 }, (_, i) => `older ${i + 1}`), 'then the rest, once each, in order')
+  })
+})
