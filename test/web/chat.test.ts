@@ -7,7 +7,7 @@ import { waitFor } from '../helpers/wait.js'
 t.test('two browsers chat through the web app', async t => {
   const kit = await startWebApp(t)
   const { page: alice } = await kit.page()
-  const { page: bob } = await kit.page()
+  const { context: bobContext, page: bob } = await kit.page()
   await registerInUi(alice, 'alice')
   await registerInUi(bob, 'bob')
 
@@ -58,13 +58,19 @@ t.test('two browsers chat through the web app', async t => {
 
   await t.test('history loads as bob scrolls up', async t => {
     const { url } = kit
-    // 80 older messages from alice through the API, then a fresh page for bob (his first page is the latest 50).
+    // 80 more messages from alice through the API while bob's page is open: his client confirms them delivered,
+    // so after a reload sync brings nothing and the first page is the latest 50 (REST history).
     const token = await inPage.accessToken(alice)
     const conversationId = await inPage.firstConversationId(alice)
     for (let i = 1; i <= 80; i++) {
       const res = await fetch(`${url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ body: `older ${i}` }) })
       t.equal(res.status, 201)
     }
+    const bobToken = await inPage.accessToken(bob)
+    await waitFor(async () => {
+      const res = await fetch(`${url}/api/conversations/${conversationId}`, { headers: { authorization: `Bearer ${bobToken}` } })
+      return ((await res.json()) as { deliveredSeq: number }).deliveredSeq === 82
+    }, UI_WAIT_MS, 'bob\'s delivered mark at 82')
     await bob.reload()
     await listEntry(bob, '@alice').click()
     await bob.locator('.log .message .body', { hasText: 'older 80' }).waitFor()
@@ -76,5 +82,27 @@ t.test('two browsers chat through the web app', async t => {
     const bodies = await shownBodies(bob)
     t.same(bodies.slice(0, 2), ['Message deleted', 'hi al'], 'the oldest messages at the top')
     t.same(bodies.slice(2), Array.from({ length: 80 }, (_, i) => `older ${i + 1}`), 'then the rest, once each, in order')
+  })
+
+  await t.test('on a phone-sized screen: the list, then the conversation with a way back', async t => {
+    const context = await kit.browser.newContext({ viewport: { width: 380, height: 700 } })
+    t.teardown(async () => { await context.close() })
+    const phone = await context.newPage()
+    await phone.goto(kit.url)
+    const form = phone.locator('form', { has: phone.getByRole('heading', { name: 'Sign in' }) })
+    await form.getByLabel('Username or email').fill('alice')
+    await form.getByLabel('Password').fill('correct horse battery')
+    await form.getByRole('button', { name: 'Sign in' }).click()
+    await listEntry(phone, '@bob').click()
+    await phone.locator('.log .message .body', { hasText: 'older 80' }).waitFor()
+    t.equal(await phone.locator('.sidebar').isVisible(), false, 'the conversation takes the screen')
+    await phone.getByRole('button', { name: 'Back to conversations' }).click()
+    t.equal(await phone.locator('.sidebar').isVisible(), true, 'back to the list')
+  })
+
+  await t.test('bob leaves: alice sees him offline with his last seen time', async t => {
+    await bobContext.close()
+    await alice.locator('.pane-header .presence', { hasText: /^last seen/ }).waitFor()
+    t.equal(await listEntry(alice, '@bob').locator('.dot').getAttribute('aria-label'), 'offline')
   })
 })
