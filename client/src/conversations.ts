@@ -82,13 +82,20 @@ export class Conversations extends Emitter<{ changed: [list: Conversation[]] }> 
     let top: number | null = null
     for (const message of this.client.messages(conversationId)) if (message.status === 'stored') top = message.seq
     if (top === null) return false
-    const conversation = this.byId.get(conversationId)
-    if (conversation !== undefined) {
-      if (top <= conversation.readSeq) return false
-      this.put(withMarks(conversation, 'read', top))
+    const before = this.byId.get(conversationId)
+    if (before !== undefined) {
+      if (top <= before.readSeq) return false
+      this.put(withMarks(before, 'read', top))
     }
-    if (this.client.connected) return await this.client.extras.markRead(conversationId, top)
-    return await this.client.session.request('POST', `${pathOf(conversationId)}/read`, { seq: top }).then(() => true, () => false)
+    const took = this.client.connected
+      ? await this.client.extras.markRead(conversationId, top)
+      : await this.client.session.request('POST', `${pathOf(conversationId)}/read`, { seq: top }).then(() => true, () => false)
+    // Refused or lost: put our mark back (unless something moved it meanwhile), so the next call sends it again.
+    const now = this.byId.get(conversationId)
+    if (!took && before !== undefined && now !== undefined && now.readSeq === top) {
+      this.put({ ...now, readSeq: before.readSeq, unreadCount: Math.max(0, now.lastSeq - before.readSeq) })
+    }
+    return took
   }
 
   /** Opens (or creates) the direct conversation with the user. */
@@ -166,7 +173,8 @@ export class Conversations extends Emitter<{ changed: [list: Conversation[]] }> 
         const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`
         const page = await this.client.session.request('GET', `/api/conversations?limit=${PAGE_SIZE}${query}`) as { items: Conversation[], nextCursor: string | null }
         items.push(...page.items)
-        cursor = page.nextCursor
+        // An empty page or a cursor handed back twice ends the walk, whatever the server says.
+        cursor = page.items.length > 0 && page.nextCursor !== cursor ? page.nextCursor : null
       } while (cursor !== null && items.length < MAX_CONVERSATIONS)
       items = items.slice(0, MAX_CONVERSATIONS)
     } finally {

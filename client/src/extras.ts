@@ -34,11 +34,14 @@ export class Extras extends Emitter<ExtrasEvents> {
 
   /** Moves our read mark in the conversation to `seq` (forward only; resolves false when not sent or refused). */
   async markRead (conversationId: string, seq: number): Promise<boolean> {
-    if (seq <= (this.readMarks.get(conversationId) ?? 0)) return false
+    const previous = this.readMarks.get(conversationId) ?? 0
+    if (seq <= previous) return false
     const socket = this.socket()
     if (socket === null) return false
     this.readMarks.set(conversationId, seq)
     const ack = await socket.timeout(10_000).emitWithAck('read', { conversationId, seq }).catch(() => null)
+    // Not taken (timeout, refusal): forget it, so that marking again sends it again.
+    if (ack?.ok !== true && this.readMarks.get(conversationId) === seq) this.readMarks.set(conversationId, previous)
     return ack?.ok === true
   }
 

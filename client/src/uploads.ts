@@ -3,7 +3,9 @@
  * with the same clientMsgId until then (multipart `POST /api/conversations/:id/messages`: the server stores a
  * clientMsgId once per sender and conversation, and a repeat answers the original and drops the new upload).
  * Network failures, 408, 429 and 5xx are retried (429 after its Retry-After, the others with a backoff of 250 ms
- * doubling to 10 s); any other refusal fails the message with the server's code. One upload per conversation is
+ * doubling to 10 s), a network failure at most 6 times in a row (then `NETWORK_ERROR`: a file that became
+ * unreadable fails the same way) and a 429 only when its wait is at most 30 s (else `RATE_LIMITED`, e.g. the
+ * hourly upload limit); any other refusal fails the message with the server's code. One upload per conversation is
  * in flight at a time, so one sender's files keep their order. A failed upload keeps its file, for `retry`.
  */
 import { ApiError } from './session.js'
@@ -24,6 +26,11 @@ export interface UploadHooks {
   acked: (item: UploadItem, message: MessagePayload) => void
   failed: (item: UploadItem, error: { code: string, message: string }) => void
 }
+
+/** Network failures in a row before a file send fails with NETWORK_ERROR (about 8 s of backoff). */
+const MAX_NETWORK_RETRIES = 6
+/** The longest Retry-After worth waiting for with the message shown as sending. */
+const MAX_RETRY_AFTER_MS = 30_000
 
 /** Whether a refused upload is worth sending again as it is. */
 function retryable (error: unknown): boolean {
@@ -88,6 +95,7 @@ export class Uploads {
 
   private async deliver (item: UploadItem): Promise<void> {
     let backoff = this.retryBaseMs
+    let networkFailures = 0
     const path = `/api/conversations/${encodeURIComponent(item.conversationId)}/messages`
     while (!this.closed) {
       try {
@@ -98,13 +106,18 @@ export class Uploads {
         return
       } catch (error) {
         if (this.closed) return
-        if (!retryable(error)) {
-          const { code, message } = error as ApiError
+        const network = !(error instanceof ApiError)
+        if (network) networkFailures++
+        const tooLong = error instanceof ApiError && error.retryAfterMs !== null && error.retryAfterMs > MAX_RETRY_AFTER_MS
+        if (!retryable(error) || networkFailures > MAX_NETWORK_RETRIES || tooLong) {
           const entry = this.items.get(item.clientMsgId)
           if (entry !== undefined) entry.state = 'failed'
-          this.hooks.failed(item, { code, message })
+          this.hooks.failed(item, network
+            ? { code: 'NETWORK_ERROR', message: `the upload failed ${networkFailures} times: ${String(error)}` }
+            : { code: (error as ApiError).code, message: (error as ApiError).message })
           return
         }
+        if (!network) networkFailures = 0
         const wait = error instanceof ApiError && error.retryAfterMs !== null ? error.retryAfterMs : backoff
         backoff = Math.min(backoff * 2, 10_000)
         await this.sleep(wait)

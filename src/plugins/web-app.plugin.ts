@@ -16,10 +16,10 @@ export interface WebAppOptions {
   root?: string | false
 }
 
-/** Same-origin scripts, styles, sockets and files; images also from blob: URLs (attachments are fetched with the token). */
+/** Same-origin scripts, styles, sockets (CSP 3: 'self' covers ws: and wss: to the same host) and files; images also from blob: URLs (attachments are fetched with the token). */
 export const WEB_APP_CSP = [
   "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' blob: data:",
-  "connect-src 'self' ws: wss:", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"
+  "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"
 ].join('; ')
 
 const NOT_BUILT_PAGE = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Parley</title>' +

@@ -5,7 +5,7 @@
  * show, and the group calls (create, add, rename, leave, remove, join) update every member's list.
  */
 import t from 'tap'
-import type { Conversation, ParleyClient } from '../../client/src/index.js'
+import type { Conversation, FetchLike, ParleyClient } from '../../client/src/index.js'
 import { api } from '../helpers/rest.js'
 import { newSession, signUp, type TestUser } from '../helpers/users.js'
 import { waitFor } from '../helpers/wait.js'
@@ -219,4 +219,31 @@ t.test('after a reconnect the list is loaded again (events missed while offline)
   alice.socket.connect()
   await waitFor(() => alice.conversations.get(group.id) !== undefined, 5000, 'the group after the reconnect')
   t.equal(alice.conversations.list().length, 2)
+})
+
+t.test('a read mark the server did not take is put back and sent again by the next markRead', async t => {
+  const kit = await directClients(t)
+  let dropped = 0
+  // The first REST read mark is lost on the way (the client is offline, so the mark goes over REST).
+  const flaky: FetchLike = async (input, init) => {
+    if (init?.method === 'POST' && input.endsWith('/read') && dropped === 0) {
+      dropped++
+      throw new TypeError('fetch failed')
+    }
+    return await (globalThis.fetch as unknown as FetchLike)(input, init)
+  }
+  const alice = await kit.client(kit.alice, { fetch: flaky })
+  const bob = await kit.client(kit.bob)
+  await alice.conversations.load()
+  bob.send(kit.id, 'm1')
+  bob.send(kit.id, 'm2')
+  await waitForStored(alice, kit.id, 2)
+  await waitFor(() => alice.conversations.get(kit.id)?.unreadCount === 2, 5000, 'two unread')
+  alice.socket.disconnect()
+  t.equal(await alice.conversations.markRead(kit.id), false, 'the mark was lost')
+  t.equal(dropped, 1)
+  t.match(alice.conversations.get(kit.id), { readSeq: 0, unreadCount: 2 }, 'the badge is back: not read as far as the server knows')
+  t.equal(await alice.conversations.markRead(kit.id), true, 'sent again')
+  t.match(alice.conversations.get(kit.id), { readSeq: 2, unreadCount: 0 })
+  await agreesWithServer(kit.app, kit.alice, alice, kit.id, 2)
 })

@@ -140,3 +140,41 @@ t.test('sendFile to another user\'s direct conversation fails with CONVERSATION_
   t.match(await failed, { status: 'failed', conversationId: notMine, error: { code: 'CONVERSATION_NOT_FOUND' } })
   t.same(await bucketCounts(kit.app), { chunks: 0, files: 0 }, 'nothing stored')
 })
+
+t.test('uploads that cannot succeed soon fail instead of retrying for ever', async t => {
+  await t.test('a network that never answers: NETWORK_ERROR after 6 retries, and the next file goes on', async t => {
+    const kit = await directClients(t)
+    let attempts = 0
+    const down: FetchLike = async (input, init) => {
+      if (init?.method === 'POST' && input.endsWith('/messages') && attempts < 7) {
+        attempts++
+        throw new TypeError('fetch failed')
+      }
+      return await (globalThis.fetch as unknown as FetchLike)(input, init)
+    }
+    const alice = await kit.client(kit.alice, { fetch: down, outbox: { retryBaseMs: 5 } })
+    const failed: LocalMessage[] = []
+    alice.on('send_failed', message => { failed.push(message) })
+    alice.sendFile(kit.id, new Blob([pngFixture(100)]), { name: 'lost.png' })
+    alice.sendFile(kit.id, new Blob([pngFixture(100)]), { name: 'next.png' })
+    await waitFor(() => failed.length === 1, 10_000, 'the first file to fail')
+    t.equal(attempts, 7, 'the first try and 6 retries')
+    t.match(failed[0], { status: 'failed', error: { code: 'NETWORK_ERROR' }, file: { name: 'lost.png' } })
+    await waitFor(() => stored(alice.messages(kit.id)).length === 1, 10_000, 'the next file stored')
+    t.match(stored(alice.messages(kit.id)), [{ attachments: [{ name: 'next.png' }] }], 'the next file was not held up')
+    t.equal(await kit.app.models.Message.countDocuments({ conversationId: kit.id }), 1)
+  })
+
+  await t.test('the hourly upload limit (Retry-After of an hour) fails with RATE_LIMITED at once', async t => {
+    const kit = await directClients(t, { RATE_LIMIT_UPLOADS: '1' })
+    const alice = await kit.client(kit.alice)
+    const failed: LocalMessage[] = []
+    alice.on('send_failed', message => { failed.push(message) })
+    alice.sendFile(kit.id, new Blob([pngFixture(100)]), { name: 'first.png' })
+    alice.sendFile(kit.id, new Blob([pngFixture(100)]), { name: 'second.png' })
+    await waitFor(() => failed.length === 1, 10_000, 'the second file to fail')
+    t.match(failed[0], { error: { code: 'RATE_LIMITED' }, file: { name: 'second.png' } })
+    t.equal(alice.pending, 0, 'nothing waits for an hour')
+    t.equal(await kit.app.models.Message.countDocuments({ conversationId: kit.id }), 1)
+  })
+})

@@ -81,3 +81,32 @@ t.test('in a group a message is read once every other member read it; load() fil
   await bob.conversations.leave(group.id)
   await waitFor(() => alice.receipts.stateOf(group.id, 2) === 'read', 5000, 'read by every member left')
 })
+
+t.test('refresh() on a fresh device: every one of our messages shows its state, from a few receipt queries', async t => {
+  const kit = await directClients(t)
+  const alice = await kit.client(kit.alice)
+  for (let i = 1; i <= 6; i++) alice.send(kit.id, `m${i}`)
+  await waitForStored(alice, kit.id, 6)
+  // Bob's device takes all six (delivered marks), and he reads up to 4.
+  const bob = await kit.client(kit.bob)
+  await waitForStored(bob, kit.id, 6)
+  t.equal((await api(kit.app, kit.bob)('POST', `/api/conversations/${kit.id}/read`, { seq: 4 })).statusCode, 204)
+  await waitFor(async () => (await api(kit.app, kit.alice)('GET', `/api/conversations/${kit.id}/receipts?seq=6`)).json().delivered.includes(kit.bob.id), 5000, 'delivered up to 6')
+
+  // Alice's new device: nothing live told it any of this.
+  const queries: string[] = []
+  const counting = async (input: string, init?: Parameters<typeof fetch>[1]): Promise<any> => {
+    if (input.includes('/receipts?')) queries.push(input)
+    return await fetch(input, init as RequestInit)
+  }
+  const fresh = await kit.client({ ...kit.alice, ...await newSession(kit.app, kit.alice) }, { fetch: counting as never })
+  await fresh.conversations.load()
+  await fresh.loadOlder(kit.id)
+  t.same([1, 2, 3, 4, 5, 6].map(seq => fresh.receipts.stateOf(kit.id, seq)), Array(6).fill('sent'), 'unknown before')
+  await fresh.receipts.refresh(kit.id)
+  t.same([1, 2, 3, 4, 5, 6].map(seq => fresh.receipts.stateOf(kit.id, seq)), ['read', 'read', 'read', 'read', 'delivered', 'delivered'])
+  t.ok(queries.length <= 6, `a binary search, not one query per message (${queries.length})`)
+  const before = queries.length
+  await fresh.receipts.refresh(kit.id)
+  t.ok(queries.length - before <= 3, 'what is known is not asked again')
+})

@@ -14,7 +14,7 @@ t.test('two browsers chat through the web app', async t => {
   await openChatWith(alice, 'bob')
   await t.test('alice to bob: unread badge, then read ticks', async t => {
     await sendInUi(alice, 'hello bob')
-    await alice.locator('.message.own .tick[aria-label="Sent"], .message.own .tick[aria-label="Delivered"]').first().waitFor()
+    await alice.locator('.message.own .tick[data-tick="sent"], .message.own .tick[data-tick="delivered"]').first().waitFor()
     const entry = listEntry(bob, '@alice')
     await entry.locator('.badge', { hasText: '1' }).waitFor()
     t.equal(await entry.locator('.snippet').textContent(), 'hello bob', 'the list shows the last message')
@@ -23,8 +23,8 @@ t.test('two browsers chat through the web app', async t => {
     await bob.locator('.log .message .body', { hasText: 'hello bob' }).waitFor()
     await entry.locator('.badge').waitFor({ state: 'detached' })
     t.pass('the badge is gone once bob opened the conversation')
-    await alice.locator('.message.own .tick[aria-label="Read"]').waitFor()
-    t.pass('alice sees her message read')
+    await alice.locator('.message.own .tick[data-tick="read"]').waitFor()
+    t.match(await alice.locator('.message.own .tick').textContent(), /Read$/, 'alice sees her message read (and a screen reader says so)')
   })
 
   await t.test('bob to alice, with typing and presence', async t => {
@@ -51,9 +51,37 @@ t.test('two browsers chat through the web app', async t => {
     const edited = alice.locator('.message.own', { hasText: 'hello bob (edited)' })
     await edited.hover()
     await edited.getByRole('button', { name: 'Delete message' }).click()
-    await edited.getByRole('button', { name: 'Delete message' }).click()
+    await edited.getByRole('button', { name: 'Confirm delete' }).click()
     await bob.locator('.message.deleted .body', { hasText: 'Message deleted' }).waitFor()
     t.same(await shownBodies(bob), ['Message deleted', 'hi al'], 'the deleted message keeps its place')
+  })
+
+  await t.test('a multi-line message keeps its lines through an edit; ticks come back after a reload', async t => {
+    const box = alice.getByLabel('Message', { exact: true })
+    await box.fill('line one')
+    await box.press('Shift+Enter')
+    await box.pressSequentially('line two')
+    await box.press('Enter')
+    const mine = alice.locator('.message.own', { hasText: 'line two' })
+    await mine.waitFor()
+    await mine.hover()
+    await mine.getByRole('button', { name: 'Edit message' }).click()
+    const edit = alice.getByLabel('Edit message text')
+    await edit.press('End')
+    await edit.press('Shift+Enter')
+    await edit.pressSequentially('line three')
+    await edit.press('Enter')
+    const onBob = bob.locator('.message', { hasText: 'line three' })
+    await onBob.locator('.meta', { hasText: 'edited' }).waitFor()
+    t.equal(await onBob.locator('.body').innerText(), 'line one\nline two\nline three', 'the line breaks survive the edit')
+    await bob.locator('.message', { hasText: 'line three' }).waitFor()
+
+    // Bob has read everything; alice's reloaded page learns it from the server, not from live events.
+    await alice.reload()
+    await listEntry(alice, '@bob').click()
+    await alice.locator('.message.own', { hasText: 'line three' }).waitFor()
+    await waitFor(async () => await alice.locator('.message.own .tick[data-tick="read"]').count() === await alice.locator('.message.own:not(.deleted) .tick, .message.own.deleted .tick').count(), UI_WAIT_MS, 'every own message read')
+    t.pass('every one of alice\'s messages shows read after the reload')
   })
 
   await t.test('history loads as bob scrolls up', async t => {
@@ -62,6 +90,8 @@ t.test('two browsers chat through the web app', async t => {
     // so after a reload sync brings nothing and the first page is the latest 50 (REST history).
     const token = await inPage.accessToken(alice)
     const conversationId = await inPage.firstConversationId(alice)
+    const earlier = await shownBodies(bob)
+    const total = earlier.length + 80
     for (let i = 1; i <= 80; i++) {
       const res = await fetch(`${url}/api/conversations/${conversationId}/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ body: `older ${i}` }) })
       t.equal(res.status, 201)
@@ -69,19 +99,19 @@ t.test('two browsers chat through the web app', async t => {
     const bobToken = await inPage.accessToken(bob)
     await waitFor(async () => {
       const res = await fetch(`${url}/api/conversations/${conversationId}`, { headers: { authorization: `Bearer ${bobToken}` } })
-      return ((await res.json()) as { deliveredSeq: number }).deliveredSeq === 82
-    }, UI_WAIT_MS, 'bob\'s delivered mark at 82')
+      return ((await res.json()) as { deliveredSeq: number }).deliveredSeq === total
+    }, UI_WAIT_MS, 'bob\'s delivered mark at the last message')
     await bob.reload()
     await listEntry(bob, '@alice').click()
     await bob.locator('.log .message .body', { hasText: 'older 80' }).waitFor()
     t.equal(await bob.locator('.log .message').count(), 50, 'the first page')
     await waitFor(async () => {
       await bob.locator('.log').evaluate((log: { scrollTop: number }) => { log.scrollTop = 0 })
-      return await bob.locator('.log .message').count() === 82
+      return await bob.locator('.log .message').count() === total
     }, UI_WAIT_MS, 'the whole history')
     const bodies = await shownBodies(bob)
-    t.same(bodies.slice(0, 2), ['Message deleted', 'hi al'], 'the oldest messages at the top')
-    t.same(bodies.slice(2), Array.from({ length: 80 }, (_, i) => `older ${i + 1}`), 'then the rest, once each, in order')
+    t.same(bodies.slice(0, earlier.length), earlier, 'the oldest messages at the top')
+    t.same(bodies.slice(earlier.length), Array.from({ length: 80 }, (_, i) => `older ${i + 1}`), 'then the rest, once each, in order')
   })
 
   await t.test('on a phone-sized screen: the list, then the conversation with a way back', async t => {

@@ -3,7 +3,8 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { packageRoot } from '../../src/shared/package-info.js'
-import { listEntry, openChatWith, registerInUi, sendInUi, solidPng, startWebApp } from './browser-kit.js'
+import { inPage, listEntry, openChatWith, registerInUi, sendInUi, solidPng, startWebApp, UI_WAIT_MS } from './browser-kit.js'
+import { waitFor } from '../helpers/wait.js'
 
 t.test('files and groups through the web app', async t => {
   const kit = await startWebApp(t)
@@ -19,13 +20,13 @@ t.test('files and groups through the web app', async t => {
     await alice.locator('#composer-file').setInputFiles({ name: 'red square.png', mimeType: 'image/png', buffer: solidPng(160, 100, [220, 30, 30]) })
     const preview = bob.locator('img.preview[alt="red square.png"]')
     await preview.waitFor()
-    await bob.waitForFunction('document.querySelector("img.preview")?.naturalWidth === 160')
+    await waitFor(async () => await preview.evaluate((img: { naturalWidth: number }) => img.naturalWidth) === 160, UI_WAIT_MS, 'the image decoded')
     t.equal(await preview.evaluate((img: { naturalHeight: number }) => img.naturalHeight), 100, 'bob\'s browser decoded the image')
     t.match(await preview.getAttribute('src'), /^blob:/, 'shown through an object URL (fetched with the token)')
     await alice.locator('img.preview[alt="red square.png"]').waitFor()
     t.pass('alice sees her own upload once it is stored')
     await sendInUi(bob, 'nice colour!')
-    await alice.locator('.message.own .tick[aria-label="Read"]').last().waitFor()
+    await alice.locator('.message.own .tick[data-tick="read"]').last().waitFor()
     // The screenshot in docs/ (README, docs/web-app.md) is this view, made by every test run.
     await alice.screenshot({ path: join(packageRoot(), 'docs', 'web-app.png') })
   })
@@ -68,5 +69,15 @@ t.test('files and groups through the web app', async t => {
     t.pass('the group is gone from carol\'s list')
     await alice.locator('.members summary', { hasText: '2 members' }).waitFor()
     t.pass('alice sees two members left')
+
+    // The owner deletes the group while bob has it open: his page closes it and says why.
+    await listEntry(bob, 'Team').click()
+    await bob.locator('.pane-header h2', { hasText: 'Team' }).waitFor()
+    const token = await inPage.accessToken(alice)
+    const groupId = await alice.evaluate('window.parley.conversations.list().find(c => c.name === "Team").id') as string
+    t.equal((await fetch(`${kit.url}/api/conversations/${groupId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status, 204)
+    await bob.getByRole('alert').filter({ hasText: 'no longer available' }).waitFor()
+    t.equal(await bob.locator('.pane-header').count(), 0, 'bob\'s page closed the deleted group')
+    t.equal(await listEntry(bob, 'Team').count(), 0)
   })
 })

@@ -40,6 +40,19 @@ t.test('a cut network loses and doubles nothing', async t => {
   t.same([...stored].sort(), [...expected].sort(), 'the server stored each message once')
   t.same(await shownBodies(alice), stored, 'alice sees what was stored, in seq order')
   t.same(await shownBodies(bob), stored, 'bob sees what was stored, in seq order')
+
+  // "Duplicate tab" copies sessionStorage: the copy must not share (and so double-refresh) bob's session.
+  const copy = await bobContext.newPage()
+  await copy.goto(kit.url)
+  const tokens = await bob.evaluate('sessionStorage.getItem("parley.tokens")') as string
+  await copy.evaluate(`sessionStorage.setItem('parley.tokens', ${JSON.stringify(tokens)})`)
+  await copy.reload()
+  await copy.getByRole('alert').filter({ hasText: 'copy of another one' }).waitFor()
+  t.equal(await copy.getByRole('heading', { name: 'Sign in' }).count(), 1, 'the copy asks to sign in separately')
+  t.equal(await copy.evaluate('sessionStorage.getItem("parley.tokens")'), null, 'and dropped the copied tokens')
+  await sendInUi(alice, 'after the copy')
+  await bob.locator('.log .message .body', { hasText: 'after the copy' }).waitFor()
+  t.pass('bob\'s own tab is still signed in')
 })
 
 t.test('expiring access tokens are refreshed without the user noticing', async t => {

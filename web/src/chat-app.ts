@@ -47,7 +47,7 @@ export class ChatApp {
     client.on('timeline', conversationId => { this.pane.renderMessages(conversationId) })
     client.on('connected', () => { this.setStatus('online', 'Online') })
     client.on('disconnected', () => { this.setStatus('offline', 'Connection lost: reconnecting…') })
-    client.conversations.on('changed', () => { this.renderList(); this.pane.renderHeader() })
+    client.conversations.on('changed', () => { this.onListChanged() })
     client.receipts.on('changed', conversationId => { this.pane.renderMessages(conversationId) })
     client.extras.on('presence', () => { this.renderList(); this.pane.renderHeader() })
     client.extras.on('typing', ({ conversationId, userId, isTyping }) => { if (userId !== me) this.onTyping(conversationId, userId, isTyping) })
@@ -56,12 +56,38 @@ export class ChatApp {
       const last = client.messages(conversationId).at(-1)
       if (last !== undefined && last.senderId !== me) this.onTyping(conversationId, last.senderId, false)
     })
-    document.addEventListener('visibilitychange', () => { if (this.pane.current !== null) this.pane.renderMessages(this.pane.current) })
+    document.addEventListener('visibilitychange', this.onVisibility)
 
     void client.session.request('GET', '/api/users/me').then((user: { username: string }) => { this.me.textContent = `Signed in as @${user.username}` }, () => {})
     await client.connect()
     await client.conversations.load()
     this.renderList()
+  }
+
+  /** Stops what outlives the client: listeners on the document, dialogs, object URLs (the session ended). */
+  dispose (): void {
+    document.removeEventListener('visibilitychange', this.onVisibility)
+    for (const dialog of document.querySelectorAll('dialog')) dialog.remove()
+    for (const typers of this.typing.values()) for (const timer of typers.values()) clearTimeout(timer)
+    this.pane.attachments.clear()
+  }
+
+  private readonly onVisibility = (): void => {
+    if (this.pane.current !== null) this.pane.renderMessages(this.pane.current)
+    this.renderList()
+  }
+
+  /** The list changed; the open conversation may be gone (we left or were removed, the group was deleted). */
+  private onListChanged (): void {
+    const current = this.pane.current
+    if (current !== null && this.client.conversations.get(current) === undefined) {
+      this.pane.forget(current)
+      this.closeConversation()
+      this.showError('That conversation is no longer available to you.')
+      return
+    }
+    this.renderList()
+    this.pane.renderHeader()
   }
 
   private renderList (): void { renderConversationList(this.list, this.client, this.pane.current, id => { void this.open(id) }) }

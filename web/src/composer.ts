@@ -2,8 +2,12 @@
 import type { ParleyClient } from '../../client/src/index.js'
 import { h } from './dom.js'
 
+/** The server's default MESSAGE_MAX_BYTES: a longer text would only come back refused (PAYLOAD_TOO_LARGE). */
+const MAX_BODY_BYTES = 16_384
+const encoder = new TextEncoder()
+
 export function composer (client: ParleyClient, conversationId: string, onError: (message: string) => void): HTMLFormElement {
-  const text = h('textarea', { id: 'composer-text', name: 'body', rows: 1, placeholder: 'Write a message', maxlength: 16000 })
+  const text = h('textarea', { id: 'composer-text', name: 'body', rows: 1, placeholder: 'Write a message' })
   const file = h('input', { id: 'composer-file', type: 'file', class: 'visually-hidden' })
   const form = h('form', { class: 'composer' },
     h('label', { for: 'composer-file', class: 'attach', title: 'Attach a file' }, 'Attach', h('span', { class: 'visually-hidden' }, ' a file')),
@@ -14,6 +18,8 @@ export function composer (client: ParleyClient, conversationId: string, onError:
   const send = (): void => {
     const body = text.value
     if (body.trim() === '') return
+    const bytes = encoder.encode(body).length
+    if (bytes > MAX_BODY_BYTES) { onError(`The message is too long: ${bytes} bytes, at most ${MAX_BODY_BYTES}. Send it in parts.`); return }
     client.send(conversationId, body)
     client.extras.stopTyping(conversationId)
     text.value = ''

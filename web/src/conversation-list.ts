@@ -5,9 +5,12 @@ import { peerOf, titleOf } from './names.js'
 
 export function renderConversationList (list: HTMLElement, client: ParleyClient, current: string | null, open: (id: string) => void): void {
   const me = client.userId ?? ''
+  const focused = (document.activeElement as HTMLElement | null)?.closest('.conversation-item')?.getAttribute('data-id') ?? null
+  // The open conversation counts as read only while it can be seen (a hidden tab keeps its badge).
+  const seen = document.visibilityState === 'visible' ? current : null
   const items = client.conversations.list().map(conversation => {
     const online = onlineOf(client, conversation, me)
-    const unread = conversation.id === current ? 0 : conversation.unreadCount
+    const unread = conversation.id === seen ? 0 : conversation.unreadCount
     const last = conversation.lastMessage
     const snippet = last === null ? 'No messages yet' : last.deletedAt !== null ? 'Message deleted' : last.body !== '' ? last.body : 'File'
     return h('li', {},
@@ -25,6 +28,8 @@ export function renderConversationList (list: HTMLElement, client: ParleyClient,
       unread > 0 ? h('span', { class: 'badge', 'aria-label': `${unread} unread` }, String(unread)) : null))
   })
   fill(list, ...(items.length > 0 ? items : [h('li', { class: 'empty' }, 'No conversations yet: find someone above.')]))
+  // The list is rebuilt on every change: give the focus back to the entry that had it.
+  if (focused !== null) (list.querySelector(`[data-id="${CSS.escape(focused)}"]`) as HTMLElement | null)?.focus()
 }
 
 /** The peer's presence for a direct conversation (live push first, then the list's snapshot); null for groups. */

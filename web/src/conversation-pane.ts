@@ -4,8 +4,8 @@
  */
 import type { ParleyClient, TimelineMessage } from '../../client/src/index.js'
 import { describeError, fill, h, lastSeen } from './dom.js'
-import { messageView, signature, type MessageContext } from './message-view.js'
-import { displayName, peerOf, titleOf } from './names.js'
+import { messageView, setTick, signature, type MessageContext } from './message-view.js'
+import { displayName, titleOf } from './names.js'
 import { openPeopleDialog } from './group-dialog.js'
 import { composer } from './composer.js'
 import { AttachmentCache } from './attachment-cache.js'
@@ -17,8 +17,9 @@ export class ConversationPane {
   private readonly typingLine = h('p', { class: 'typing', 'aria-live': 'polite' })
   private readonly rendered = new Map<string, { element: HTMLLIElement, signature: string }>()
   private readonly hasOlder = new Map<string, boolean>()
-  private readonly attachments: AttachmentCache
+  readonly attachments: AttachmentCache
   private loadingOlder = false
+  private headerSignature = ''
   current: string | null = null
 
   constructor (private readonly client: ParleyClient, private readonly back: () => void, private readonly onError: (message: string) => void) {
@@ -35,18 +36,26 @@ export class ConversationPane {
     if (this.current === conversationId) return
     this.current = conversationId
     this.rendered.clear()
+    this.headerSignature = ''
     fill(this.log)
     fill(this.typingLine)
     fill(this.element, this.header, this.log, this.typingLine, composer(this.client, conversationId, this.onError))
     this.renderHeader()
-    if (!this.hasOlder.has(conversationId)) {
-      this.hasOlder.set(conversationId, await this.client.loadOlder(conversationId).catch(() => true))
-    }
-    this.renderMessages(conversationId, true)
-    const lastOwn = this.client.messages(conversationId).filter(m => m.status === 'stored' && m.senderId === this.client.userId).at(-1)
-    if (lastOwn?.status === 'stored') void this.client.receipts.load(conversationId, lastOwn.seq).catch(() => {})
     ;(this.element.querySelector('textarea') as HTMLTextAreaElement | null)?.focus()
+    if (!this.hasOlder.has(conversationId)) {
+      try {
+        this.hasOlder.set(conversationId, await this.client.loadOlder(conversationId))
+      } catch (error) {
+        this.onError(`Could not load the history: ${describeError(error)}`) // tried again at the next open
+      }
+    }
+    if (this.current !== conversationId) return
+    this.renderMessages(conversationId, true)
+    void this.client.receipts.refresh(conversationId).catch(() => {})
   }
+
+  /** Forgets what was loaded of a conversation we are no longer in (a later re-add loads its history afresh). */
+  forget (conversationId: string): void { this.hasOlder.delete(conversationId) }
 
   close (): void {
     this.current = null
@@ -64,7 +73,11 @@ export class ConversationPane {
       keep.add(key)
       const sig = signature(message, context)
       const existing = this.rendered.get(key)
-      if (existing !== undefined && existing.signature === sig) return existing.element
+      // Unchanged, or being edited (a rebuild would throw the open edit box away): ticks change in place.
+      if (existing !== undefined && (existing.signature === sig || existing.element.querySelector('.edit') !== null)) {
+        if (message.status === 'stored' && message.senderId === context.me) setTick(existing.element, context.tick(message.seq))
+        return existing.element
+      }
       const element = messageView(message, context)
       existing?.element.replaceWith(element)
       this.rendered.set(key, { element, signature: sig })
@@ -75,24 +88,30 @@ export class ConversationPane {
     elements.forEach((element, index) => { if (this.log.children[index] !== element) this.log.insertBefore(element, this.log.children[index] ?? null) })
     if (pinned) this.log.scrollTop = this.log.scrollHeight
     if (pinned) this.markRead()
+    // A first page that does not fill the log gives nothing to scroll: load more until it does.
+    if (this.log.scrollHeight <= this.log.clientHeight && this.hasOlder.get(conversationId) === true) void this.loadOlder()
   }
 
   renderHeader (): void {
     const conversation = this.current === null ? undefined : this.client.conversations.get(this.current)
     if (conversation === undefined) return
     const me = this.client.userId ?? ''
+    const presence = conversation.type === 'group' ? null : this.presenceOf(conversation.members.find(member => member.userId !== me)?.user)
+    // Rebuilt only when what it shows changed: an open member list and the focus stay as they are.
+    const signature = JSON.stringify([conversation.id, conversation.name, conversation.members.map(m => [m.userId, m.role, m.user.username]), presence])
+    if (signature === this.headerSignature) return
+    this.headerSignature = signature
+    const wasOpen = this.header.querySelector('details')?.open === true
     let subtitle: HTMLElement
     if (conversation.type === 'group') {
-      subtitle = h('details', { class: 'members' },
+      subtitle = h('details', { class: 'members', open: wasOpen },
         h('summary', {}, `${conversation.members.length} members`),
         h('ul', {}, ...conversation.members.map(member => h('li', {}, displayName(member.user), member.role !== 'member' ? ` (${member.role})` : ''))),
         h('p', { class: 'buttons' },
           h('button', { type: 'button', class: 'secondary', onclick: () => { this.addPeople(conversation.id) } }, 'Add people'),
           h('button', { type: 'button', class: 'secondary', onclick: () => { void this.leave(conversation.id) } }, 'Leave group')))
     } else {
-      const peer = peerOf(conversation, me)
-      const presence = peer === null ? undefined : this.client.extras.presence(peer.id) ?? { online: peer.online, lastSeenAt: peer.lastSeenAt }
-      subtitle = h('p', { class: 'presence' }, presence === undefined ? '' : lastSeen(presence.online, presence.lastSeenAt))
+      subtitle = h('p', { class: 'presence' }, presence === null ? '' : lastSeen(presence.online, presence.lastSeenAt))
     }
     fill(this.header,
       h('button', { type: 'button', class: 'back secondary', 'aria-label': 'Back to conversations', onclick: this.back }, '←'),
@@ -112,13 +131,18 @@ export class ConversationPane {
       isGroup: conversation?.type === 'group',
       nameOf: userId => names.get(userId) ?? 'someone',
       tick: seq => this.client.receipts.stateOf(conversationId, seq),
-      imageUrl: async attachment => await this.attachments.url(attachment),
+      preview: (img, attachment) => { this.attachments.preview(img, attachment) },
       download: attachment => { void this.attachments.save(attachment).catch(error => { this.onError(describeError(error)) }) },
       edit: async (messageId, body) => { await this.client.session.request('PATCH', `/api/messages/${messageId}`, { body }).catch(error => { this.onError(describeError(error)) }) },
       remove: async messageId => { await this.client.session.request('DELETE', `/api/messages/${messageId}`).catch(error => { this.onError(describeError(error)) }) },
       retry: clientMsgId => { this.client.retry(conversationId, clientMsgId) },
       discard: clientMsgId => { this.client.discard(conversationId, clientMsgId) }
     }
+  }
+
+  private presenceOf (user: { id: string, online: boolean, lastSeenAt: string | null } | undefined): { online: boolean, lastSeenAt: string | null } | null {
+    if (user === undefined) return null
+    return this.client.extras.presence(user.id) ?? { online: user.online, lastSeenAt: user.lastSeenAt }
   }
 
   private async loadOlder (): Promise<void> {
@@ -128,8 +152,8 @@ export class ConversationPane {
     const before = this.log.scrollHeight
     try {
       this.hasOlder.set(conversationId, await this.client.loadOlder(conversationId))
-      // Keep what the reader was looking at in place: the new page went above it.
-      this.log.scrollTop += this.log.scrollHeight - before
+      // Keep what the reader was looking at in place: the new page went above it (not if another one is open now).
+      if (this.current === conversationId) this.log.scrollTop += this.log.scrollHeight - before
     } catch (error) {
       this.onError(describeError(error))
     } finally {
@@ -155,7 +179,8 @@ export class ConversationPane {
   private async leave (conversationId: string): Promise<void> {
     try {
       await this.client.conversations.leave(conversationId)
-      this.close()
+      this.forget(conversationId)
+      this.back()
     } catch (error) {
       this.onError(describeError(error))
     }

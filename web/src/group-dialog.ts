@@ -23,6 +23,7 @@ export function openPeopleDialog (client: ParleyClient, options: PickOptions): v
       h('button', { type: 'button', class: 'link', 'aria-label': `Remove ${name}`, onclick: () => { picked.delete(id); showChosen() } }, '×'))))
   }
   const name = h('input', { id: 'group-name', name: 'name', required: true, maxlength: 100 })
+  const submit = h('button', { type: 'submit' }, options.action)
   const form = h('form', { method: 'dialog' },
     h('h2', {}, options.title),
     options.withName ? h('div', { class: 'field' }, h('label', { for: 'group-name' }, 'Group name'), name) : null,
@@ -30,14 +31,18 @@ export function openPeopleDialog (client: ParleyClient, options: PickOptions): v
     chosen,
     alert,
     h('p', { class: 'buttons' },
-      h('button', { type: 'button', class: 'secondary', onclick: () => { dialog.close(); dialog.remove() } }, 'Cancel'),
-      h('button', { type: 'submit' }, options.action)))
+      h('button', { type: 'button', class: 'secondary', onclick: () => { dialog.close() } }, 'Cancel'),
+      submit))
   const dialog = h('dialog', { 'aria-label': options.title }, form)
+  // Closed by Cancel, Escape or success: gone from the page, and the focus back where it was.
+  const opener = document.activeElement as HTMLElement | null
+  dialog.addEventListener('close', () => { dialog.remove(); if (opener?.isConnected === true) opener.focus() })
   form.addEventListener('submit', event => {
     event.preventDefault()
     if (!options.withName && picked.size === 0) { alert.textContent = 'Choose at least one person'; return }
+    submit.disabled = true // one click, one group
     void options.submit({ name: name.value.trim(), userIds: [...picked.keys()] })
-      .then(() => { dialog.close(); dialog.remove() }, error => { alert.textContent = describeError(error) })
+      .then(() => { dialog.close() }, error => { alert.textContent = describeError(error); submit.disabled = false })
   })
   document.body.append(dialog)
   dialog.showModal()
