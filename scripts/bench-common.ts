@@ -1,8 +1,9 @@
-/** Pieces the realtime, cluster and groups benchmarks share: options, the clients' child process, other processes' CPU, the bare relay. */
+/** Pieces the benchmarks share: options, the clients' child process, other processes' CPU, the bare relay, the real app; and for the scale benchmark, IPC workers, event-loop lag and the open-files limit. */
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createServer } from 'node:http'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Server } from 'socket.io'
 import type { GroupPhaseResult, GroupSpec, LatencyResult, LoadSpec, ThroughputResult } from './bench-realtime-clients.js'
 
@@ -100,7 +101,7 @@ export async function startDbProcess (dataDir: string): Promise<{ url: string, c
  * `conversationId` and forwards each `chat_message` to that room except the sender, then acks (no auth, no
  * validation, no storage). A pair's room has one receiver; a group's has every member.
  */
-export async function startRelayServer (): Promise<{ url: string, close: () => Promise<void> }> {
+export async function startRelayServer (): Promise<{ url: string, io: Server, close: () => Promise<void> }> {
   const server = createServer()
   const io = new Server(server, { path: '/socket.io', serveClient: false })
   io.on('connection', socket => {
@@ -117,6 +118,7 @@ export async function startRelayServer (): Promise<{ url: string, close: () => P
   if (address === null || typeof address === 'string') throw new Error('not listening on TCP')
   return {
     url: `http://127.0.0.1:${address.port}`,
+    io,
     close: async () => { await new Promise<void>(resolve => { void io.close(() => { resolve() }) }) }
   }
 }
@@ -162,4 +164,85 @@ export async function startBenchApp (dataDir: string, env: Record<string, string
     return { id: registered.json().user.id, token: login.json().accessToken }
   }
   return { app, url: `http://127.0.0.1:${address.port}`, user }
+}
+
+/** A child process that answers `{ id, ...command }` messages (see `serveParent`); `pid` for its CPU time. */
+export interface Worker {
+  call: <T = unknown>(command: Record<string, unknown>) => Promise<T>
+  pid: number | undefined
+  /** Disconnects the IPC channel (the child exits on it) and waits for the exit. */
+  close: () => Promise<void>
+}
+
+/**
+ * Forks `script` with tsx (plus `execArgv`, e.g. `--expose-gc`), stdio inherited. Replies settle `call`; any other
+ * message from the child (a notice, e.g. progress) goes to `onNotice`.
+ */
+export function forkWorker (script: string, args: string[] = [], options: { execArgv?: string[], onNotice?: (notice: any) => void } = {}): Worker {
+  const child: ChildProcess = fork(script, args, { execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])], stdio: 'inherit' })
+  let nextId = 0
+  const pending = new Map<number, { resolve: (value: any) => void, reject: (error: Error) => void }>()
+  const exited = new Promise<void>(resolve => child.once('exit', () => { resolve() }))
+  child.on('message', (message: { id?: number, result?: unknown, error?: string }) => {
+    if (message.id === undefined) return options.onNotice?.(message)
+    const waiter = pending.get(message.id)
+    pending.delete(message.id)
+    if (message.error !== undefined) waiter?.reject(new Error(message.error))
+    else waiter?.resolve(message.result)
+  })
+  child.on('exit', code => { for (const waiter of pending.values()) waiter.reject(new Error(`${script} exited (${code})`)) })
+  return {
+    call: async command => await new Promise((resolve, reject) => {
+      const id = ++nextId
+      pending.set(id, { resolve, reject })
+      child.send({ ...command, id })
+    }),
+    pid: child.pid,
+    close: async () => {
+      if (child.connected) child.disconnect()
+      await exited
+    }
+  }
+}
+
+/**
+ * The child side of `forkWorker`: runs `handle` for each command (one at a time is up to the parent) and replies;
+ * `notify` sends a notice. On disconnect, `cleanup` runs and the process exits.
+ */
+export function serveParent (handle: (command: any, notify: (notice: Record<string, unknown>) => void) => Promise<unknown>, cleanup: () => Promise<void> | void = () => {}): void {
+  const notify = (notice: Record<string, unknown>): void => { process.send?.(notice) }
+  process.on('message', (command: { id: number }) => {
+    handle(command, notify).then(
+      result => process.send?.({ id: command.id, result: result ?? null }),
+      (error: Error) => process.send?.({ id: command.id, error: error.stack ?? error.message })
+    )
+  })
+  process.on('disconnect', () => {
+    Promise.resolve(cleanup()).finally(() => process.exit(0))
+  })
+}
+
+/** Event-loop lag (perf_hooks.monitorEventLoopDelay), ms beyond the timer's own `resolutionMs`. */
+export interface LoopLag { p50: number, p99: number, max: number, samples: number }
+
+export function loopLagMonitor (resolutionMs = 10): { reset: () => void, read: () => LoopLag } {
+  const histogram = monitorEventLoopDelay({ resolution: resolutionMs })
+  histogram.enable()
+  // The histogram holds each timer's whole interval (ns): the resolution itself is not lag.
+  const lag = (ns: number): number => Math.max(0, ns / 1e6 - resolutionMs)
+  return {
+    reset: () => { histogram.reset() },
+    read: () => ({ p50: lag(histogram.percentile(50)), p99: lag(histogram.percentile(99)), max: lag(histogram.max), samples: histogram.count })
+  }
+}
+
+/** This process's soft limit on open files (Linux /proc), or Infinity when it cannot be read or is unlimited. */
+export function openFilesLimit (): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find(l => l.startsWith('Max open files'))
+    const soft = line?.split(/\s{2,}/)[1]
+    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft)
+  } catch {
+    return Infinity
+  }
 }
