@@ -143,6 +143,9 @@ export class MessageWriter {
       } catch (error) {
         for (const item of batch) item.reject(error)
       }
+      // Sends that came while this batch was written (after the take above found none) would otherwise wait
+      // for the next write() to start a drain: `running` was still set when they were queued.
+      next ??= this.take()
     }
     this.running = false
   }

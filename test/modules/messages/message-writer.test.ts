@@ -101,3 +101,19 @@ t.test('one instance, many flushes in a row: the seqs it claimed are never taken
   t.equal(stats.seqConflicts - before.seqConflicts, 0, 'no insert lost its seq')
   t.equal(stats.stored - before.stored, 200)
 })
+
+// Found by the SDK's jitter harness (test/cluster/sdk-jitter.test.ts): a send queued while the last batch was being
+// written waited for some later send to start the writer again, and went unanswered when none came (a lone
+// sender's message right after a reconnect, the last message of a burst).
+t.test('a send that arrives while the last batch is written is stored without waiting for another send', async t => {
+  const { app, alice, id: ab } = await directChat(t)
+  const writer = app.messages.writer
+  const message = (body: string) => ({ conversationId: new Types.ObjectId(ab), senderId: new Types.ObjectId(alice.id), body, attachments: [] })
+  let second: ReturnType<typeof writer.write> | null = null
+  // onStored runs after the first batch's insert, before the writer has seen that nothing else is queued.
+  await writer.write(message('first'), () => { second = writer.write(message('second')) })
+  const stranded = new Promise<'stranded'>(resolve => setTimeout(() => { resolve('stranded') }, 5000))
+  const result = await Promise.race([second as unknown as ReturnType<typeof writer.write>, stranded])
+  t.not(result, 'stranded', 'the second send was stored without another send after it')
+  if (result !== 'stranded') t.equal(result.message.seq, 2)
+})
