@@ -78,8 +78,8 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     this.syncer = new Syncer({
       socket: () => this.liveSocket(),
       cursors: () => this.cursors(),
-      merge: (conversationId, messages) => { this.timelineOf(conversationId).merge(messages) },
-      done: () => { this.emit('synced') }
+      merge: (conversationId, messages) => { this.timelineOf(conversationId).merge(messages, true) },
+      done: () => { this.onSynced() }
     })
   }
 
@@ -187,7 +187,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
     const timeline = this.timelineOf(conversationId)
     const before = timeline.oldest === null ? '' : `&beforeSeq=${timeline.oldest}`
     const page = await this.session.request('GET', `/api/conversations/${encodeURIComponent(conversationId)}/messages?limit=${limit}${before}`) as { items: MessagePayload[], hasMore: boolean }
-    timeline.merge(page.items)
+    timeline.merge(page.items, true)
     return page.hasMore
   }
 
@@ -238,9 +238,16 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private cursors (): Array<{ conversationId: string, afterSeq: number }> {
     const cursors = []
     for (const timeline of this.timelines.values()) {
+      timeline.syncAsked()
       if (timeline.top !== null) cursors.push({ conversationId: timeline.conversationId, afterSeq: timeline.top })
     }
     return cursors
+  }
+
+  /** A sync run caught up: timelines holding live messages with no anchor since before it can start (timeline.ts). */
+  private onSynced (): void {
+    for (const timeline of this.timelines.values()) timeline.syncDone()
+    this.emit('synced')
   }
 
   /** A message is held above a gap: give the live events a moment to fill it, then ask the server. */

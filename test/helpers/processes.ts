@@ -81,9 +81,12 @@ export interface ParleyProcess extends TestProcess {
   url: string
 }
 
-/** A Parley instance (`src/server.ts`) on a free port with the given environment; resolves once /health answers. */
-export async function startParleyProcess (t: TeardownHost, env: NodeJS.ProcessEnv): Promise<ParleyProcess> {
-  const port = await freePort()
+/**
+ * A Parley instance (`src/server.ts`) on a free port with the given environment; resolves once /health answers.
+ * `port` starts it on that port instead, e.g. an instance's own after `kill()`, so its clients reconnect to it.
+ */
+export async function startParleyProcess (t: TeardownHost, env: NodeJS.ProcessEnv, options: { port?: number } = {}): Promise<ParleyProcess> {
+  const port = options.port ?? await freePort()
   const proc = launch(t, 'src/server.ts', {
     NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn',
     ...FAST_ARGON2,
