@@ -14,7 +14,8 @@
  * (CPU profile of this process, i.e. the servers, during Parley's throughput phase; prints the top functions),
  * --data-dir DIR (default: a fresh temporary directory, removed after; `:memory:` for no journal), --db-process
  * (the embedded engine in its own process, `npm run db`, as several instances would share it; its CPU time is
- * added to the server's).
+ * added to the server's), --only idle (only the RSS-per-idle-socket phase: quick, for memory work; the idle sockets
+ * then come from enough users for at most 10 sockets each, as with the defaults).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -36,6 +37,11 @@ const PROFILE = option('profile', '')
 /** A directory to use instead of a fresh temporary one; `:memory:` runs the engine without a journal (for comparison). */
 const DATA_DIR = option('data-dir', '')
 const DB_PROCESS = process.argv.includes('--db-process')
+/** `idle`: run only the idle-socket phase. */
+const ONLY = option('only', '')
+if (ONLY !== '' && ONLY !== 'idle') throw new Error(`--only ${ONLY}: only "idle" is supported`)
+/** Idle sockets per user at most (MAX_SOCKETS_PER_USER is 20); the defaults give 1,000 sockets over 100 users. */
+const IDLE_PER_USER = 10
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
@@ -67,7 +73,9 @@ async function startParley (): Promise<Target> {
   const db = DB_PROCESS ? await startDbProcess(dataDir) : null
   const { app, url, user } = await startBenchApp(dataDir, db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : {})
   const pairs: PairSpec[] = []
-  for (let i = 0; i < PAIRS; i++) {
+  // Enough pairs for the idle sockets too; the load phases use the first PAIRS of them.
+  const pairCount = Math.max(PAIRS, Math.ceil(IDLE / IDLE_PER_USER / 2))
+  for (let i = 0; i < pairCount; i++) {
     const sender = await user(`sender${i}`)
     const receiver = await user(`receiver${i}`)
     const opened = await app.inject({
@@ -79,7 +87,7 @@ async function startParley (): Promise<Target> {
   return {
     label: 'parley',
     url,
-    pairs,
+    pairs: pairs.slice(0, PAIRS),
     tokens: pairs.flatMap(pair => [pair.senderToken, pair.receiverToken]),
     helperCpu: () => processCpu(db?.child.pid),
     close: async () => {
@@ -99,27 +107,35 @@ async function startRelay (): Promise<Target> {
   return { label: 'relay', url: relay.url, pairs, tokens: ['none'], helperCpu: () => 0, close: relay.close }
 }
 
-/** This process's RSS after a full collection (twice: finalizers free more on the second). */
-async function settledRss (): Promise<number> {
+/** This process's memory after a full collection (twice: finalizers free more on the second). */
+async function settledMemory (): Promise<NodeJS.MemoryUsage> {
   for (let i = 0; i < 2; i++) {
     gc()
     await new Promise(resolve => setTimeout(resolve, 200))
   }
-  return process.memoryUsage().rss
+  return process.memoryUsage()
 }
 
 /** cpuPerMessage: the server process's CPU time (user + system) per delivered message in the throughput phase, µs. */
-interface Results { throughput: ThroughputResult, latency: LatencyResult, rssPerSocket: number, cpuPerMessage: number }
+/**
+ * rssPerSocket / heapPerSocket: growth of RSS / of the live V8 heap (heapUsed + external) per idle socket, bytes.
+ * RSS also moves with heap space already free before the sockets came (the app's start leaves some): the heap figure
+ * is the steadier one.
+ */
+interface Results { throughput: ThroughputResult | null, latency: LatencyResult | null, rssPerSocket: number, heapPerSocket: number, cpuPerMessage: number }
 
 async function measure (target: Target, load: Clients): Promise<Results> {
   const spec: LoadSpec = { label: target.label, url: target.url, pairs: target.pairs }
   // First, on the fresh server: after the load phases the heap holds their garbage and RSS moves on its own.
   console.log(`--- ${target.label}: RSS per idle socket, ${IDLE} sockets`)
-  const before = await settledRss()
+  const before = await settledMemory()
   const opened = await load.openIdle(target.url, target.tokens, IDLE)
   await new Promise(resolve => setTimeout(resolve, 1000))
-  const rssPerSocket = (await settledRss() - before) / opened
+  const after = await settledMemory()
+  const rssPerSocket = (after.rss - before.rss) / opened
+  const heapPerSocket = (after.heapUsed + after.external - before.heapUsed - before.external) / opened
   await load.closeIdle()
+  if (ONLY === 'idle') return { throughput: null, latency: null, rssPerSocket, heapPerSocket, cpuPerMessage: NaN }
   console.log(`--- ${target.label}: throughput, ${PAIRS} pairs, window ${WINDOW} per sender, ${SECONDS} s`)
   let session: Session | null = null
   if (PROFILE !== '' && target.label === 'parley') {
@@ -142,7 +158,7 @@ async function measure (target: Target, load: Clients): Promise<Results> {
   }
   console.log(`--- ${target.label}: latency at ${RATE} msgs/s offered, ${SECONDS} s (+1 s warm-up)`)
   const latency = await load.latency(spec)
-  return { throughput, latency, rssPerSocket, cpuPerMessage }
+  return { throughput, latency, rssPerSocket, heapPerSocket, cpuPerMessage }
 }
 
 /** Self time per function in a V8 CPU profile, top 20. */
@@ -189,6 +205,16 @@ async function main (): Promise<void> {
   }
   load.close()
   const { parley, relay } = results
+  const clientsIncluded = IN_CHILD ? '' : ' (clients included)'
+  const idleRow = `| server RSS per idle socket (${IDLE} sockets), KiB${clientsIncluded} | ${fmt(parley.rssPerSocket / 1024)} | ${fmt(relay.rssPerSocket / 1024)} | ${fmt(parley.rssPerSocket / relay.rssPerSocket, 2)} |\n` +
+    `| server heap (used + external) per idle socket, KiB${clientsIncluded} | ${fmt(parley.heapPerSocket / 1024)} | ${fmt(relay.heapPerSocket / 1024)} | ${fmt(parley.heapPerSocket / relay.heapPerSocket, 2)} |`
+  if (parley.throughput === null || relay.throughput === null || parley.latency === null || relay.latency === null) {
+    console.log('')
+    console.log('| measurement | Parley | relay | Parley/relay |')
+    console.log('|---|---|---|---|')
+    console.log(idleRow)
+    return
+  }
   const ratio = parley.throughput.perSecond / relay.throughput.perSecond
   console.log('')
   console.log(`load average after: ${loadavg().map(v => v.toFixed(2)).join(' ')}`)
@@ -204,7 +230,7 @@ async function main (): Promise<void> {
   const codes = (result: { errorCodes: Record<string, number> }): string => Object.entries(result.errorCodes).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'
   console.log(`| failed acks by code (throughput; latency) | ${codes(parley.throughput)}; ${codes(parley.latency)} | ${codes(relay.throughput)}; ${codes(relay.latency)} | |`)
   console.log(`| server CPU per delivered message (throughput phase), µs | ${fmt(parley.cpuPerMessage, 0)} | ${fmt(relay.cpuPerMessage, 0)} | ${fmt(parley.cpuPerMessage / relay.cpuPerMessage, 2)} |`)
-  console.log(`| server RSS per idle socket, KiB${IN_CHILD ? '' : ' (clients included)'} | ${fmt(parley.rssPerSocket / 1024)} | ${fmt(relay.rssPerSocket / 1024)} | ${fmt(parley.rssPerSocket / relay.rssPerSocket, 2)} |`)
+  console.log(idleRow)
   console.log('')
   console.log(`aim: Parley throughput >= 0.5x relay: ${ratio >= 0.5 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}x)`)
   console.log(`aim: p99 < 50 ms at ${RATE} msgs/s: ${parley.latency.p99 < 50 ? 'met' : 'NOT met'} (${fmt(parley.latency.p99, 2)} ms)`)

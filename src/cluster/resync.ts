@@ -59,6 +59,5 @@ async function refreshRooms (sockets: ParleySocket[], userId: string, resolveRoo
     if (missing.length > 0) void socket.join(missing)
     // A change applied during the read is newer than it: it wins.
     replayRoomChanges(socket, changes)
-    socket.data.conversationIds = conversationIds
   }
 }

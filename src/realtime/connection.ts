@@ -1,15 +1,20 @@
 /**
- * One connected socket's life in the gateway: its user room, its expiry timer, its conversation rooms, then its
- * events (dispatched only once the rooms are joined) and the lifecycle listeners on connect and disconnect.
+ * One connected socket's life in the gateway: its user room, its expiry, its conversation rooms, then its events
+ * (dispatched only once the rooms are joined) and the lifecycle listeners on connect and disconnect.
+ *
+ * An idle socket is most of what an instance holds, so it costs as little as we can make it: the listeners are
+ * shared by every socket (Socket.IO calls them with the socket as `this`) and read the socket's state from its
+ * registry entry; its expiry is an entry in one ExpiryWheel, not a timer of its own; the handlers' context is made
+ * at its first event; rooms it shares with other sockets here reuse the adapter's string for the room's name.
  */
 import type { FastifyInstance } from 'fastify'
 import type { RateLimiterMemory } from 'rate-limiter-flexible'
 import { AppError } from '../shared/errors.js'
 import type { ConversationRoomsResolver, SocketContext } from './contracts.js'
 import { ackError, splitArgs, type EventRunner } from './ack.js'
-import { deadlineOf, ExpiryTimer } from './socket-session.js'
-import type { SocketRegistry } from './socket-registry.js'
-import { conversationRoom, userRoom } from './rooms.js'
+import { deadlineOf, type ExpiryWheel } from './socket-session.js'
+import type { LiveSocket, SocketRegistry } from './socket-registry.js'
+import { conversationRoom, userRoom, type RoomNames } from './rooms.js'
 import type { ParleySocket } from './socket-types.js'
 import { replayRoomChanges, type RoomMembership } from './room-membership.js'
 import { consumePoint } from '../cluster/rate-limiters.js'
@@ -23,6 +28,10 @@ export type DisconnectionListener = (socket: ParleySocket, rooms: string[]) => v
 export interface ConnectionDeps {
   app: FastifyInstance
   registry: SocketRegistry
+  /** Every socket's token deadline (the gateway's one wheel; `auth_refresh` re-arms it). */
+  expiries: ExpiryWheel<LiveSocket>
+  /** The adapter's strings for the rooms that exist here. */
+  roomNames: RoomNames
   runners: ReadonlyMap<string, EventRunner>
   /** Read at each connect: the conversations module sets it after the gateway is up. */
   resolveRooms: () => ConversationRoomsResolver | null
@@ -48,6 +57,25 @@ function callListener (app: FastifyInstance, run: () => void | Promise<void>): v
   }
 }
 
+/** What the wheel does at a socket's deadline: tell the client why, then close (server-side: no auto-reconnect). */
+export function sessionExpirer (app: FastifyInstance): (entry: LiveSocket) => void {
+  return ({ socket }) => {
+    if (!socket.connected) return
+    app.log.debug({ userId: socket.data.userId, sid: socket.data.sid }, 'socket token expired, disconnecting')
+    socket.emit('session_expired', { action: 'session_expired', reason: 'token_expired' })
+    socket.disconnect(true)
+  }
+}
+
+/** The handlers' view of a socket, made at its first event; `auth_refresh` moves its sid and role. */
+export function contextOf (entry: LiveSocket): SocketContext {
+  if (entry.context === null) {
+    const { userId, sid, role } = entry.socket.data
+    entry.context = { userId, sid, role, socketId: entry.socket.id }
+  }
+  return entry.context
+}
+
 /**
  * Joins the socket's conversation rooms. Read only once the socket is in its user room, and the membership changes
  * that reached the user while the read ran are replayed after it: a member added or removed meanwhile ends up
@@ -61,8 +89,7 @@ async function joinConversationRooms (deps: ConnectionDeps, socket: ParleySocket
     const { value: conversationIds, changes } = await deps.membership.whileReading(userId, async () => resolveRooms !== null ? await resolveRooms(userId) : [])
     // A socket that left must not join: the adapter would keep rooms for a dead id.
     if (!socket.connected) return false
-    socket.data.conversationIds = conversationIds
-    if (conversationIds.length > 0) await socket.join(conversationIds.map(conversationRoom))
+    if (conversationIds.length > 0) await socket.join(conversationIds.map(id => deps.roomNames.shared(conversationRoom(id))))
     replayRoomChanges(socket, changes)
     return true
   } catch (error) {
@@ -91,60 +118,73 @@ async function overBudget (limiter: RateLimiterMemory | null, userId: string): P
   }
 }
 
+/** One client event of a served socket, once its rooms are joined. */
+async function runEvent (deps: ConnectionDeps, entry: LiveSocket, event: string, args: unknown[]): Promise<void> {
+  const ok = typeof entry.ready === 'boolean' ? entry.ready : await entry.ready
+  const { socket } = entry
+  if (!ok || !socket.connected) return
+  const refused = await overBudget(deps.eventLimiter, socket.data.userId)
+  if (refused !== null) return refuse(deps, event, args, refused)
+  const runner = deps.runners.get(event)
+  if (runner !== undefined) return await runner(contextOf(entry), args)
+  // Unknown events change nothing; an ack, if sent, is still answered.
+  refuse(deps, event, args, ackError('UNKNOWN_EVENT', 'No such event'))
+}
+
 /**
- * Client events wait for the rooms: a handler never runs for a socket that is not yet where it belongs. Each event
- * counts against the user's budget (RATE_LIMIT_SOCKET_EVENTS) and at most MAX_EVENTS_IN_FLIGHT run at once per socket.
+ * The gateway's connection handler. Client events wait for the rooms: a handler never runs for a socket that is not
+ * yet where it belongs. Each event counts against the user's budget (RATE_LIMIT_SOCKET_EVENTS) and at most
+ * MAX_EVENTS_IN_FLIGHT run at once per socket.
  */
-function dispatch (socket: ParleySocket, context: SocketContext, deps: ConnectionDeps, ready: Promise<boolean>): void {
-  let inFlight = 0
-  socket.onAny((event: string, ...args: unknown[]) => {
-    if (inFlight >= MAX_EVENTS_IN_FLIGHT) {
+export function connectionHandler (deps: ConnectionDeps): (socket: ParleySocket) => void {
+  const { app, registry, expiries } = deps
+
+  function onEvent (this: ParleySocket, event: string, ...args: unknown[]): void {
+    const entry = registry.get(this.id)
+    // Not served (revoked before its rooms were read): nothing runs, as before its rooms are joined.
+    if (entry === undefined) return
+    if (entry.inFlight >= MAX_EVENTS_IN_FLIGHT) {
       refuse(deps, event, args, ackError('RATE_LIMITED', `More than ${MAX_EVENTS_IN_FLIGHT} events in flight on this socket: wait for their acks`))
       return
     }
-    inFlight++
-    void ready.then(async ok => {
-      if (!ok || !socket.connected) return
-      const refused = await overBudget(deps.eventLimiter, socket.data.userId)
-      if (refused !== null) return refuse(deps, event, args, refused)
-      const runner = deps.runners.get(event)
-      if (runner !== undefined) return await runner(context, args)
-      // Unknown events change nothing; an ack, if sent, is still answered.
-      refuse(deps, event, args, ackError('UNKNOWN_EVENT', 'No such event'))
-    }).catch(error => { deps.app.log.error({ err: error }, 'socket event dispatch failed') })
-      .finally(() => { inFlight-- })
-  })
-}
-
-export function serveConnection (socket: ParleySocket, deps: ConnectionDeps): void {
-  const { app, registry } = deps
-  const { userId, sid, role } = socket.data
-  void socket.join(userRoom(userId))
-  const context: SocketContext = { userId, sid, role, socketId: socket.id }
-  const expiry = new ExpiryTimer(() => {
-    // The token ran out without a refresh: tell the client why, then close (server-side: no auto-reconnect).
-    if (!socket.connected) return
-    app.log.debug({ userId, sid: socket.data.sid }, 'socket token expired, disconnecting')
-    socket.emit('session_expired', { action: 'session_expired', reason: 'token_expired' })
-    socket.disconnect(true)
-  })
-  expiry.arm(deadlineOf(socket.data.tokenExpiresAt))
-  registry.add({ socket, context, expiry })
-  let rooms: string[] = []
-  socket.on('disconnecting', () => { rooms = [...socket.rooms] })
-  socket.on('disconnect', () => {
-    registry.remove(socket)
-    for (const listener of deps.disconnectionListeners) callListener(app, () => listener(socket, rooms))
-  })
-  // The session may have been revoked between the token check and now.
-  if (app.revocation.isRevoked(sid)) {
-    socket.disconnect(true)
-    return
+    entry.inFlight++
+    runEvent(deps, entry, event, args)
+      .catch(error => { app.log.error({ err: error }, 'socket event dispatch failed') })
+      .finally(() => { entry.inFlight-- })
   }
-  const ready = joinConversationRooms(deps, socket)
-  dispatch(socket, context, deps, ready)
-  void ready.then(ok => {
-    if (!ok || !socket.connected) return
-    for (const listener of deps.connectionListeners) callListener(app, () => listener(socket))
-  })
+  function onDisconnecting (this: ParleySocket): void {
+    const entry = registry.get(this.id)
+    if (entry !== undefined) entry.rooms = [...this.rooms]
+  }
+  function onDisconnect (this: ParleySocket): void {
+    const entry = registry.remove(this)
+    if (entry === undefined) return
+    expiries.clear(entry)
+    const rooms = entry.rooms ?? []
+    for (const listener of deps.disconnectionListeners) callListener(app, () => listener(this, rooms))
+  }
+
+  return socket => {
+    const { userId, sid } = socket.data
+    void socket.join(deps.roomNames.shared(userRoom(userId)))
+    const entry: LiveSocket = { socket, context: null, inFlight: 0, ready: false, rooms: null }
+    expiries.arm(entry, deadlineOf(socket.data.tokenExpiresAt))
+    registry.add(entry)
+    socket.on('disconnecting', onDisconnecting)
+    socket.on('disconnect', onDisconnect)
+    socket.onAny(onEvent)
+    // The session may have been revoked between the token check and now.
+    if (app.revocation.isRevoked(sid)) {
+      socket.disconnect(true)
+      return
+    }
+    const ready = joinConversationRooms(deps, socket)
+    entry.ready = ready
+    void ready.then(ok => {
+      // Served from now on without waiting (and the promise can go).
+      entry.ready = ok
+      if (!ok || !socket.connected) return
+      for (const listener of deps.connectionListeners) callListener(app, () => listener(socket))
+    })
+  }
 }

@@ -96,8 +96,6 @@ export interface SocketData {
   role: 'user' | 'admin'
   /** The user's stored lastSeenAt at connect (ISO), for the first `presence` push. */
   lastSeenAt: string | null
-  /** Conversations the socket joined at connect (from the ConversationRoomsResolver). */
-  conversationIds: string[]
   /** When the socket's current access token expires (ISO); `auth_refresh` moves it (and `sid`, `role`). */
   tokenExpiresAt: string
 }

@@ -18,10 +18,11 @@ import { clusterLimiterFactory, consumePoint, type LimiterSpec } from '../cluste
 import type { ConversationRoomsResolver, Notifier, SocketContext, SocketHandler, SocketHandlers } from './contracts.js'
 import type { ClientEventName } from './events.js'
 import { compileEvent, type EventRunner } from './ack.js'
-import { authenticateHandshake, isRefusal, type SocketAuth } from './socket-auth.js'
-import { authRefreshHandler, deadlineOf } from './socket-session.js'
-import { serveConnection, type ConnectionListener, type DisconnectionListener } from './connection.js'
-import { SocketRegistry } from './socket-registry.js'
+import { authenticateHandshake, forgetHandshakeToken, isRefusal, type SocketAuth } from './socket-auth.js'
+import { authRefreshHandler, deadlineOf, ExpiryWheel } from './socket-session.js'
+import { connectionHandler, sessionExpirer, type ConnectionListener, type DisconnectionListener } from './connection.js'
+import { SocketRegistry, type LiveSocket } from './socket-registry.js'
+import { RoomNames } from './rooms.js'
 import { SocketDrain } from './drain.js'
 import { AppError, unauthorized } from '../shared/errors.js'
 import { createNotifier } from './notifier.js'
@@ -95,6 +96,8 @@ const memoryLimiter = (spec: LimiterSpec): RateLimiterMemory => new RateLimiterM
 async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Promise<void> {
   const io = createServer(app, options)
   const registry = new SocketRegistry()
+  // One timer for every socket's token deadline.
+  const expiries = new ExpiryWheel<LiveSocket>(sessionExpirer(app), error => { app.log.error({ err: error }, 'socket expiry failed') })
   const confirmTimeoutMs = (options.adapter?.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS) + 1000
   const membership = new RoomMembership(io, { cluster: app.cluster, confirmTimeoutMs, log: app.log })
   const instanceId = app.cluster?.instanceId ?? `${hostname()}-${process.pid}`
@@ -122,13 +125,13 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     if (entry === undefined || !entry.socket.connected) throw unauthorized('The socket has closed')
     // Revoked while the account was read: its revocation listener has already run, so refuse here.
     if (app.revocation.isRevoked(auth.sid)) throw unauthorized('The session was revoked')
-    const { socket, expiry } = entry
+    const { socket } = entry
     const expiresAt = auth.expiresAt.toISOString()
     registry.moveSession(socket, auth.sid)
     socket.data.sid = context.sid = auth.sid
     socket.data.role = context.role = auth.role
     socket.data.tokenExpiresAt = expiresAt
-    expiry.arm(deadlineOf(auth.expiresAt))
+    expiries.arm(entry, deadlineOf(auth.expiresAt))
     return { expiresAt }
   }
   register('auth_refresh', authRefreshHandler(app, rebind))
@@ -148,10 +151,13 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
   io.use((socket, next) => {
     // Draining (SIGTERM): new sockets belong on another instance; the client retries through the load balancer.
     if (drain.draining) return next(Object.assign(new Error('unavailable'), { data: { code: 'SHUTTING_DOWN' } }))
-    authenticateHandshake(app, socket.handshake).then(async ({ expiresAt, ...data }) => {
-      const refused = await handshakeRefusal(data.userId)
+    authenticateHandshake(app, socket.handshake).then(async ({ userId, sid, role, lastSeenAt, expiresAt }) => {
+      const refused = await handshakeRefusal(userId)
       if (refused !== null) return next(Object.assign(new Error('unavailable'), { data: { code: 'RATE_LIMITED', message: refused } }))
-      socket.data = { ...data, conversationIds: [], tokenExpiresAt: expiresAt.toISOString() }
+      // Spelt out: a spread copy gets a hidden class of its own per socket.
+      socket.data = { userId, sid, role, lastSeenAt, tokenExpiresAt: expiresAt.toISOString() }
+      // Checked: the socket need not carry its bearer token (`auth_refresh` brings the next one).
+      forgetHandshakeToken(socket.handshake)
       next()
     }, (error: Error) => {
       if (isRefusal(error)) return next(error)
@@ -160,9 +166,10 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
     })
   })
 
-  io.on('connection', socket => {
-    serveConnection(socket, { app, registry, membership, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter, metrics })
-  })
+  const roomNames = new RoomNames(io.of('/').adapter)
+  io.on('connection', connectionHandler({
+    app, registry, expiries, roomNames, membership, runners, resolveRooms: () => resolveRooms, connectionListeners, disconnectionListeners, eventLimiter, metrics
+  }))
 
   const stopListening = app.revocation.onRevoked(revocation => {
     for (const socket of registry.ofSession(revocation.sid)) socket.disconnect(true)
@@ -191,6 +198,7 @@ async function gatewayPlugin (app: FastifyInstance, options: GatewayOptions): Pr
 
   app.addHook('preClose', async () => { await drain.run(io, app.log) })
   app.addHook('onClose', async () => {
+    expiries.stop()
     stopListening()
     stopResync()
     await resyncing

@@ -29,6 +29,21 @@ export function handshakeToken (handshake: Socket['handshake']): string | null {
   return raw === null ? null : normalizeToken(raw)
 }
 
+/** The handshake's `auth` once its token is checked: the other fields the client sent, or this shared empty object. */
+const NO_AUTH: Record<string, unknown> = Object.freeze({})
+
+/**
+ * Drops the bearer token from `handshake.auth` (Socket.IO keeps the handshake for the socket's life: a few hundred
+ * bytes per socket, and a credential in every heap dump). A token sent as `?token=` stays in the query and URL,
+ * which belong to the HTTP request Socket.IO keeps anyway.
+ */
+export function forgetHandshakeToken (handshake: Socket['handshake']): void {
+  const auth = handshake.auth as Record<string, unknown> | undefined
+  if (auth === undefined || !('token' in auth)) return
+  const rest = Object.entries(auth).filter(([key]) => key !== 'token')
+  handshake.auth = rest.length === 0 ? NO_AUTH : Object.fromEntries(rest)
+}
+
 export type SocketRefusal = Error & { data: ConnectRefusalData }
 
 function refusal (code: ConnectRefusalData['code']): SocketRefusal {
@@ -40,8 +55,8 @@ export function isRefusal (error: unknown): error is SocketRefusal {
   return error instanceof Error && error.message === UNAUTHORIZED && (error as { data?: unknown }).data !== undefined
 }
 
-/** What a verified token gives a socket: its data (without conversationIds) and when the token expires. */
-export type SocketAuth = Omit<SocketData, 'conversationIds' | 'tokenExpiresAt'> & { expiresAt: Date }
+/** What a verified token gives a socket: its data and when the token expires. */
+export type SocketAuth = Omit<SocketData, 'tokenExpiresAt'> & { expiresAt: Date }
 
 /**
  * Verifies an access token for a socket, or throws a refusal error (message "unauthorized", `data.code`).

@@ -3,15 +3,19 @@
  * `auth_refresh` finds the socket it rebinds, and a Redis reconnect finds every socket to resync.
  */
 import type { SocketContext } from './contracts.js'
-import type { ExpiryTimer } from './socket-session.js'
 import type { ParleySocket } from './socket-types.js'
 
+/** A served socket's state in the gateway (connection.ts): what its shared listeners read. */
 export interface LiveSocket {
   socket: ParleySocket
-  /** What handlers see; `auth_refresh` moves its sid and role with the socket's data. */
-  context: SocketContext
-  /** Disconnects the socket when its token runs out. */
-  expiry: ExpiryTimer
+  /** What handlers see, made at the socket's first event (contextOf); `auth_refresh` moves its sid and role with the socket's data. */
+  context: SocketContext | null
+  /** Its events running now (at most MAX_EVENTS_IN_FLIGHT). */
+  inFlight: number
+  /** While its conversation rooms are read: settles true when it may be served; then that answer. */
+  ready: Promise<boolean> | boolean
+  /** The rooms it was in, taken when it started disconnecting (for the disconnection listeners). */
+  rooms: string[] | null
 }
 
 export class SocketRegistry {
@@ -26,16 +30,16 @@ export class SocketRegistry {
     this.perUser.set(userId, (this.perUser.get(userId) ?? 0) + 1)
   }
 
-  /** Forgets a socket that left (under its current session: auth_refresh may have moved it). */
-  remove (socket: ParleySocket): void {
+  /** Forgets a socket that left (under its current session: auth_refresh may have moved it); its entry, if it had one. */
+  remove (socket: ParleySocket): LiveSocket | undefined {
     const entry = this.live.get(socket.id)
-    if (entry === undefined) return
-    entry.expiry.clear()
+    if (entry === undefined) return undefined
     this.live.delete(socket.id)
     this.unindex(socket.data.sid, socket)
     const left = (this.perUser.get(socket.data.userId) ?? 1) - 1
     if (left > 0) this.perUser.set(socket.data.userId, left)
     else this.perUser.delete(socket.data.userId)
+    return entry
   }
 
   /** This instance's live sockets. */

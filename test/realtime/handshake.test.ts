@@ -26,6 +26,17 @@ t.test('a valid token connects through auth.token or ?token=, with or without a 
   }
 })
 
+t.test('once checked, the bearer token is not kept in the server-side handshake', async t => {
+  const kit = await startRealtimeApp(t)
+  const alice = await signUp(kit.app, 'alice')
+  const socket = await kit.connect(alice.accessToken)
+  const [served] = kit.app.realtime.io.of('/').sockets.values()
+  t.ok(served !== undefined, 'the server holds the socket')
+  t.notOk('token' in served.handshake.auth, 'no token in handshake.auth')
+  t.notOk(JSON.stringify(served.handshake).includes(alice.accessToken), 'nor anywhere in the handshake')
+  t.match(await emitAck(socket, 'presence_query', { userIds: [alice.id] }), { ok: true }, 'and the socket is served')
+})
+
 t.test('every bad token kind is refused with "unauthorized"', async t => {
   const kit = await startRealtimeApp(t)
   const alice = await signUp(kit.app, 'alice')

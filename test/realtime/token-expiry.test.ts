@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto'
 import t from 'tap'
-import { ExpiryTimer, MAX_TIMER_DELAY_MS, TOKEN_EXPIRY_GRACE_MS } from '../../src/realtime/socket-session.js'
+import { EXPIRY_RESOLUTION_MS, ExpiryWheel, MAX_TIMER_DELAY_MS, TOKEN_EXPIRY_GRACE_MS } from '../../src/realtime/socket-session.js'
 import { disconnected, emitAck, emitRaw, nextEvent, startRealtimeApp, untyped } from '../helpers/realtime.js'
 import { bearer } from '../helpers/rest.js'
 import { expMsOf, sidOf } from '../helpers/tokens.js'
@@ -190,19 +190,65 @@ t.test('a TTL beyond setTimeout\'s range neither overflows nor expires the socke
   t.same(warnings.filter(w => w.name === 'TimeoutOverflowWarning'), [], 'no TimeoutOverflowWarning')
 })
 
-t.test('ExpiryTimer: caps long waits, fires for a past deadline, replaces and clears', async t => {
-  let fired = 0
-  const timer = new ExpiryTimer(() => { fired++ })
-  timer.arm(Date.now() + 40 * 24 * 3600 * 1000)
+t.test('ExpiryWheel: caps long waits, fires past deadlines, replaces and clears', async t => {
+  const fired: string[] = []
+  const wheel = new ExpiryWheel<string>(item => { fired.push(item) })
+  t.teardown(() => { wheel.stop() })
+  wheel.arm('far', Date.now() + 40 * 24 * 3600 * 1000)
   await sleep(50)
-  t.equal(fired, 0, 'a 40-day deadline does not fire now')
-  t.ok(timer.armed)
-  timer.arm(Date.now() - 1000)
+  t.same(fired, [], 'a 40-day deadline does not fire now')
+  t.ok(wheel.armed('far'))
+  wheel.arm('far', Date.now() - 1000)
   await sleep(50)
-  t.equal(fired, 1, 'a past deadline fires once, replacing the long one')
-  t.notOk(timer.armed)
-  timer.arm(Date.now() + 30)
-  timer.clear()
+  t.same(fired, ['far'], 'a past deadline fires once, replacing the long one')
+  t.notOk(wheel.armed('far'))
+  wheel.arm('cleared', Date.now() + 30)
+  wheel.clear('cleared')
   await sleep(100)
-  t.equal(fired, 1, 'a cleared timer never fires')
+  t.same(fired, ['far'], 'a cleared item never fires')
+  t.equal(wheel.size, 0)
+})
+
+t.test('ExpiryWheel: many items, one timer; each fires once, in deadline order, never early, at most a resolution late', async t => {
+  const firedAt = new Map<number, number>()
+  const order: number[] = []
+  const wheel = new ExpiryWheel<number>(item => { firedAt.set(item, Date.now()); order.push(item) })
+  t.teardown(() => { wheel.stop() })
+  const start = Date.now()
+  const deadlines = new Map<number, number>()
+  // Out of order, several per bucket, one re-armed later and one re-armed earlier.
+  for (let i = 0; i < 40; i++) deadlines.set(i, start + 100 + ((i * 37) % 40) * 20)
+  for (const [item, deadline] of deadlines) wheel.arm(item, deadline)
+  deadlines.set(3, start + 1200)
+  wheel.arm(3, start + 1200)
+  deadlines.set(5, start + 60)
+  wheel.arm(5, start + 60)
+  await sleep(1200 + EXPIRY_RESOLUTION_MS + 300)
+  t.equal(firedAt.size, 40, 'every item fired')
+  t.equal(order.length, 40, 'once each')
+  for (const [item, deadline] of deadlines) {
+    const at = firedAt.get(item) ?? NaN
+    t.ok(at >= deadline, `item ${item} not early`)
+  }
+  // Items of one bucket fire together, in any order: never before an item due a whole resolution earlier.
+  const outOfOrder = order.filter((item, i) => i > 0 && (deadlines.get(item) ?? 0) < (deadlines.get(order[i - 1]) ?? 0) - EXPIRY_RESOLUTION_MS)
+  t.same(outOfOrder, [], 'in deadline order, bucket by bucket')
+  t.equal(order[order.length - 1], 3, 'the re-armed later one last')
+  t.equal(wheel.size, 0)
+})
+
+t.test('ExpiryWheel: a throwing callback is reported and the others still fire', async t => {
+  const fired: string[] = []
+  const errors: unknown[] = []
+  const wheel = new ExpiryWheel<string>(item => {
+    if (item === 'bad') throw new Error('boom')
+    fired.push(item)
+  }, error => { errors.push(error) })
+  t.teardown(() => { wheel.stop() })
+  const deadline = Date.now() + 20
+  for (const item of ['a', 'bad', 'b']) wheel.arm(item, deadline)
+  wheel.arm('later', deadline + 2 * EXPIRY_RESOLUTION_MS)
+  await sleep(3 * EXPIRY_RESOLUTION_MS + 200)
+  t.same(fired.sort(), ['a', 'b', 'later'])
+  t.match(errors, [{ message: 'boom' }])
 })
