@@ -11,14 +11,24 @@
  * to it was confirmed by a device of ours). A live event or an ack in a timeline with nothing shown yet is held
  * until then: the first message to arrive live is not always the first one missing (seq 1 may be on its way in a
  * sync answer while seq 2 comes live).
+ *
+ * The view is kept incrementally: a message shown for the first time above the last one shown (the common case)
+ * is appended; an edit or delete replaces its entry in place; only messages shown below the lowest one (a history
+ * page) rebuild it. Each stored entry is copied once per state, not at every change.
  */
 import type { LocalMessage, MessagePayload, TimelineMessage } from './types.js'
+
+type StoredView = MessagePayload & { status: 'stored' }
 
 export class Timeline {
   private readonly stored = new Map<number, MessagePayload>()
   private readonly local = new Map<string, LocalMessage>()
   private floor: number | null = null
   private topSeq: number | null = null
+  /** The stored messages shown (seq <= top), ascending; every stored message at or below top is in it. */
+  private shown: StoredView[] = []
+  /** Copies of the local messages, in send order (rebuilt when one changes state; always as many as `local`). */
+  private localView: TimelineMessage[] = []
   private view: TimelineMessage[] = []
   /** A sync request went out while this timeline held messages with no anchor (see `syncAsked`). */
   private askedUnanchored = false
@@ -38,11 +48,7 @@ export class Timeline {
   /** The lowest seq loaded (REST history pages go below it). */
   get oldest (): number | null { return this.floor }
   /** Whether messages are held above a gap (or held until the timeline knows where it starts). */
-  get hasGap (): boolean {
-    const top = this.topSeq ?? 0
-    for (const seq of this.stored.keys()) if (seq > top) return true
-    return false
-  }
+  get hasGap (): boolean { return this.stored.size > this.shown.length }
 
   messages (): TimelineMessage[] { return this.view }
 
@@ -52,10 +58,27 @@ export class Timeline {
    * lowest seq held.
    */
   merge (messages: MessagePayload[], anchored = false): void {
-    let changed = false
-    for (const message of messages) changed = this.put(message) || changed
-    if (changed && this.topSeq === null && (anchored || this.stored.has(1))) this.anchor()
-    if (changed) this.refresh()
+    const before = this.topSeq
+    let added = false
+    let replaced = false
+    let below = false
+    for (const message of messages) {
+      const existing = this.stored.get(message.seq)
+      if (existing !== undefined && !newer(message, existing)) continue
+      this.stored.set(message.seq, message)
+      added = true
+      if (this.floor === null || message.seq < this.floor) this.floor = message.seq
+      if (before === null || message.seq > before) continue // held; shown below once top reaches it
+      // At or below top: an edit or delete of a shown message, or one below the lowest shown (a history page).
+      if (existing !== undefined) replaced = this.replace(message) || replaced
+      else below = true
+    }
+    if (!added) return
+    if (this.topSeq === null && (anchored || this.stored.has(1))) this.topSeq = (this.floor as number) - 1
+    const advanced = this.advance(!below)
+    if (below) this.rebuild()
+    if (advanced || below || replaced) this.refresh()
+    else if (this.hasGap) this.onGap(this)
   }
 
   /** A sync request is going out (its cursors were just read). */
@@ -71,14 +94,16 @@ export class Timeline {
     if (!this.askedUnanchored) return
     this.askedUnanchored = false
     if (this.topSeq !== null || this.floor === null) return
-    this.anchor()
+    this.topSeq = this.floor - 1
+    this.advance(true)
     this.refresh()
   }
 
   /** Adds a local message (a send the server has not acked yet). */
   addLocal (message: LocalMessage): void {
     this.local.set(message.clientMsgId, message)
-    this.refresh()
+    this.localView.push({ ...message })
+    this.publish()
   }
 
   /** Marks a local message failed with the server's code. */
@@ -87,7 +112,7 @@ export class Timeline {
     if (message === undefined) return
     message.status = 'failed'
     message.error = error
-    this.refresh()
+    this.localsChanged()
   }
 
   /** A failed local message back to pending (to send it again); null when there is no such failed message. */
@@ -96,52 +121,83 @@ export class Timeline {
     if (message?.status !== 'failed') return null
     message.status = 'pending'
     delete message.error
-    this.refresh()
+    this.localsChanged()
     return message
   }
 
   /** Drops a failed local message (the app gave up on it); a pending one stays (the outbox still sends it). */
   discard (clientMsgId: string): void {
-    if (this.local.get(clientMsgId)?.status === 'failed' && this.local.delete(clientMsgId)) this.refresh()
+    if (this.local.get(clientMsgId)?.status === 'failed' && this.local.delete(clientMsgId)) this.localsChanged()
   }
 
   /** Applies `message_deleted`: the message keeps its seq, loses its body and attachments. */
   markDeleted (seq: number, messageId: string): void {
     const message = this.stored.get(seq)
     if (message === undefined || message.id !== messageId || message.deletedAt !== null) return
-    this.stored.set(seq, { ...message, body: '', attachments: [], deletedAt: new Date().toISOString() })
-    this.refresh()
+    const deleted = { ...message, body: '', attachments: [], deletedAt: new Date().toISOString() }
+    this.stored.set(seq, deleted)
+    if (this.replace(deleted)) this.refresh()
   }
 
-  private put (message: MessagePayload): boolean {
-    const existing = this.stored.get(message.seq)
-    if (existing !== undefined && !newer(message, existing)) return false
-    this.stored.set(message.seq, message)
-    if (this.floor === null || message.seq < this.floor) this.floor = message.seq
-    // A block just below the floor (history) connects to what is shown; above top, advance while contiguous.
-    while (this.topSeq !== null && this.stored.has(this.topSeq + 1)) this.topSeq++
-    return true
+  /** Replaces a shown entry by seq (binary search); false when that seq is not shown. */
+  private replace (message: MessagePayload): boolean {
+    let lo = 0
+    let hi = this.shown.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const seq = this.shown[mid].seq
+      if (seq === message.seq) {
+        this.shown[mid] = { ...message, status: 'stored' }
+        return true
+      }
+      if (seq < message.seq) lo = mid + 1
+      else hi = mid - 1
+    }
+    return false
   }
 
-  /** Starts the shown range at the lowest seq held. */
-  private anchor (): void {
-    this.topSeq = (this.floor as number) - 1
-    while (this.stored.has(this.topSeq + 1)) this.topSeq++
+  /** Moves top up while the next seq is held; `show`: appends what it passes (they all follow the shown ones). */
+  private advance (show: boolean): boolean {
+    if (this.topSeq === null) return false
+    const from = this.topSeq
+    while (this.stored.has(this.topSeq + 1)) {
+      this.topSeq++
+      if (show) this.append(this.stored.get(this.topSeq) as MessagePayload)
+    }
+    return this.topSeq > from
   }
 
-  private refresh (): void {
-    const shown: TimelineMessage[] = []
+  private append (message: MessagePayload): void {
+    this.shown.push({ ...message, status: 'stored' })
+    if (message.clientMsgId === null || !this.local.delete(message.clientMsgId)) return
+    // Usually our oldest pending send (one in flight per conversation, acked in order).
+    const at = this.localView.findIndex(local => local.clientMsgId === message.clientMsgId)
+    if (at >= 0) this.localView.splice(at, 1)
+  }
+
+  /** The shown entries from scratch: every stored seq at or below top, ascending. */
+  private rebuild (): void {
     const top = this.topSeq ?? 0
     const seqs = [...this.stored.keys()].filter(seq => seq <= top).sort((a, b) => a - b)
-    for (const seq of seqs) {
-      const message = this.stored.get(seq) as MessagePayload
-      if (message.clientMsgId !== null) this.local.delete(message.clientMsgId)
-      shown.push({ ...message, status: 'stored' })
-    }
-    for (const message of this.local.values()) shown.push({ ...message })
-    this.view = shown
-    this.onChange(shown)
+    this.shown = []
+    for (const seq of seqs) this.append(this.stored.get(seq) as MessagePayload)
+  }
+
+  private localsChanged (): void {
+    this.localView = []
+    this.publish()
+  }
+
+  /** Publishes the view after stored entries changed (a local copy they replaced is already gone). */
+  private refresh (): void {
+    this.publish()
     if (this.hasGap) this.onGap(this)
+  }
+
+  private publish (): void {
+    if (this.localView.length !== this.local.size) this.localView = [...this.local.values()].map(message => ({ ...message }))
+    this.view = this.localView.length === 0 ? this.shown.slice() : [...this.shown, ...this.localView]
+    this.onChange(this.view)
   }
 }
 
