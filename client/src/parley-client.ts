@@ -286,7 +286,7 @@ export class ParleyClient extends Emitter<ParleyClientEvents> {
   private bindEvents (socket: ParleySocket): void {
     socket.on('re_message', ({ message }) => { this.timelineOf(message.conversationId).merge([message]) })
     socket.on('re_message_file', ({ message }) => { this.timelineOf(message.conversationId).merge([message]) })
-    socket.on('message_updated', ({ message }) => { this.timelineOf(message.conversationId).merge([message]) })
+    socket.on('message_updated', ({ message }) => { this.timelineOf(message.conversationId).update(message) })
     socket.on('message_deleted', ({ conversationId, messageId, seq }) => { this.timelineOf(conversationId).markDeleted(seq, messageId) })
     socket.on('resync', () => { void this.syncer.request() })
     socket.on('session_expired', () => {}) // handled by the connection (it ends the session at the disconnect)

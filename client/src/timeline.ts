@@ -130,6 +130,15 @@ export class Timeline {
     if (this.local.get(clientMsgId)?.status === 'failed' && this.local.delete(clientMsgId)) this.localsChanged()
   }
 
+  /**
+   * Applies `message_updated`: a later state of a message this timeline holds. One not held (older than the
+   * history loaded, or not arrived yet) is left alone: its page, or the sync that brings it, has its latest state,
+   * and merging it alone would put a lone old message below a gap.
+   */
+  update (message: MessagePayload): void {
+    if (this.stored.has(message.seq)) this.merge([message])
+  }
+
   /** Applies `message_deleted`: the message keeps its seq, loses its body and attachments. */
   markDeleted (seq: number, messageId: string): void {
     const message = this.stored.get(seq)
