@@ -27,13 +27,12 @@
  * per client (10), --rate msgs/s (500), --rate-seconds per fixed-rate round (2), --sdk FILE (another copy of
  * `client/src/index.ts` to load instead, e.g. an older version's, to compare two versions of the SDK).
  */
-import { fork, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir, cpus } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { io as connectClient, type Socket } from 'socket.io-client'
-import { fmt, option, startBenchApp } from './bench-common.js'
+import { fmt, forkWorker, option, serveParent, startBenchApp } from './bench-common.js'
 
 const CONVERSATIONS = Number(option('conversations', '10'))
 const MESSAGES = Number(option('messages', '1500'))
@@ -253,36 +252,17 @@ async function childMain (): Promise<void> {
     }
   }
 
-  process.on('message', (request: { id: number, kind: keyof typeof commands, arg: any }) => {
-    commands[request.kind](request.arg).then(
-      result => { process.send?.({ id: request.id, result }) },
-      (error: Error) => { process.send?.({ id: request.id, error: String(error.stack ?? error) }) }
-    )
-  })
-  process.on('disconnect', () => { process.exit(0) })
+  serveParent(async (request: { kind: keyof typeof commands, arg: any }) => await commands[request.kind](request.arg))
 }
 
 // ---------------------------------------------------------------- the server's process
 
 function startChild (): { call: <T>(kind: string, arg?: unknown) => Promise<T>, pid: number | undefined, close: () => void } {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--bench-client-child', ...process.argv.slice(2)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
-  let nextId = 0
-  const waiting = new Map<number, { resolve: (value: any) => void, reject: (error: Error) => void }>()
-  child.on('message', (reply: { id: number, result?: unknown, error?: string }) => {
-    const waiter = waiting.get(reply.id)
-    waiting.delete(reply.id)
-    if (reply.error !== undefined) waiter?.reject(new Error(reply.error))
-    else waiter?.resolve(reply.result)
-  })
-  child.on('exit', code => { for (const waiter of waiting.values()) waiter.reject(new Error(`client process exited (${code})`)) })
+  const worker = forkWorker(fileURLToPath(import.meta.url), ['--bench-client-child', ...process.argv.slice(2)])
   return {
-    call: async (kind, arg) => await new Promise((resolve, reject) => {
-      const id = ++nextId
-      waiting.set(id, { resolve, reject })
-      child.send({ id, kind, arg })
-    }),
-    pid: child.pid,
-    close: () => { child.disconnect() }
+    call: async <T>(kind: string, arg?: unknown) => await worker.call<T>({ kind, arg }),
+    pid: worker.pid,
+    close: () => { void worker.close() }
   }
 }
 
