@@ -59,6 +59,16 @@ export async function registerInUi (page: Page, username: string, password = 'co
   await page.getByRole('status').filter({ hasText: 'Online' }).waitFor()
 }
 
+/** Alice and Bob, each in a browser context of their own, signed up; Alice has opened her chat with Bob. */
+export async function aliceAndBob (kit: WebKit): Promise<{ alice: Page, bob: Page, bobContext: BrowserContext }> {
+  const { page: alice } = await kit.page()
+  const { context: bobContext, page: bob } = await kit.page()
+  await registerInUi(alice, 'alice')
+  await registerInUi(bob, 'bob')
+  await openChatWith(alice, 'bob')
+  return { alice, bob, bobContext }
+}
+
 /** Finds a person with the sidebar search and opens the direct conversation. */
 export async function openChatWith (page: Page, username: string): Promise<void> {
   await page.getByRole('searchbox', { name: 'Find people' }).fill(username)

@@ -1,17 +1,12 @@
 // The web app in a real browser: two people (two browser contexts) sign up, find each other and chat both ways;
 // unread badge, read ticks, typing, presence, edit and delete move for the other side; history loads on scroll.
 import t from 'tap'
-import { inPage, listEntry, openChatWith, registerInUi, sendInUi, shownBodies, startWebApp, UI_WAIT_MS } from './browser-kit.js'
+import { aliceAndBob, inPage, listEntry, sendInUi, shownBodies, startWebApp, UI_WAIT_MS } from './browser-kit.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('two browsers chat through the web app', async t => {
   const kit = await startWebApp(t)
-  const { page: alice } = await kit.page()
-  const { context: bobContext, page: bob } = await kit.page()
-  await registerInUi(alice, 'alice')
-  await registerInUi(bob, 'bob')
-
-  await openChatWith(alice, 'bob')
+  const { alice, bob, bobContext } = await aliceAndBob(kit)
   await t.test('alice to bob: unread badge, then read ticks', async t => {
     await sendInUi(alice, 'hello bob')
     await alice.locator('.message.own .tick[data-tick="sent"], .message.own .tick[data-tick="delivered"]').first().waitFor()

@@ -3,16 +3,12 @@
 import t from 'tap'
 import { join } from 'node:path'
 import { packageRoot } from '../../src/shared/package-info.js'
-import { inPage, listEntry, openChatWith, registerInUi, sendInUi, solidPng, startWebApp, UI_WAIT_MS } from './browser-kit.js'
+import { aliceAndBob, inPage, listEntry, registerInUi, sendInUi, solidPng, startWebApp, UI_WAIT_MS } from './browser-kit.js'
 import { waitFor } from '../helpers/wait.js'
 
 t.test('files and groups through the web app', async t => {
   const kit = await startWebApp(t)
-  const { page: alice } = await kit.page()
-  const { page: bob } = await kit.page()
-  await registerInUi(alice, 'alice')
-  await registerInUi(bob, 'bob')
-  await openChatWith(alice, 'bob')
+  const { alice, bob } = await aliceAndBob(kit)
   await sendInUi(alice, 'a picture follows')
   await listEntry(bob, '@alice').click()
 

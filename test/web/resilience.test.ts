@@ -2,7 +2,7 @@
 // people send (nothing lost, nothing doubled, the state is shown), and access tokens that expire every few
 // seconds are refreshed without the user noticing, also after a reload with an expired one.
 import t from 'tap'
-import { inPage, listEntry, openChatWith, registerInUi, sendInUi, shownBodies, startWebApp, UI_WAIT_MS } from './browser-kit.js'
+import { aliceAndBob, inPage, listEntry, sendInUi, shownBodies, startWebApp, UI_WAIT_MS } from './browser-kit.js'
 import { waitFor } from '../helpers/wait.js'
 import type { Page } from 'playwright-core'
 
@@ -14,11 +14,7 @@ async function storedBodies (url: string, page: Page): Promise<string[]> {
 
 t.test('a cut network loses and doubles nothing', async t => {
   const kit = await startWebApp(t)
-  const { page: alice } = await kit.page()
-  const { context: bobContext, page: bob } = await kit.page()
-  await registerInUi(alice, 'alice')
-  await registerInUi(bob, 'bob')
-  await openChatWith(alice, 'bob')
+  const { alice, bob, bobContext } = await aliceAndBob(kit)
   await sendInUi(alice, 'before the cut')
   await listEntry(bob, '@alice').click()
   await bob.locator('.log .message .body', { hasText: 'before the cut' }).waitFor()
@@ -57,11 +53,7 @@ t.test('a cut network loses and doubles nothing', async t => {
 
 t.test('expiring access tokens are refreshed without the user noticing', async t => {
   const kit = await startWebApp(t, { ACCESS_TOKEN_TTL: '3s' })
-  const { page: alice } = await kit.page()
-  const { page: bob } = await kit.page()
-  await registerInUi(alice, 'alice')
-  await registerInUi(bob, 'bob')
-  await openChatWith(alice, 'bob')
+  const { alice, bob } = await aliceAndBob(kit)
   const socketId = await inPage.socketId(alice)
   const firstToken = await inPage.accessToken(bob)
   await sendInUi(alice, 'first')
