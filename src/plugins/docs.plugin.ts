@@ -5,6 +5,19 @@ import type { FastifyInstance } from 'fastify'
 import { asyncApiDocument } from './asyncapi-document.js'
 import { packageVersion } from '../shared/package-info.js'
 
+/** The Content-Security-Policy of the Swagger UI's pages. */
+export const DOCS_UI_CSP = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'", "'unsafe-inline'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'", 'data:'],
+  'object-src': ["'none'"],
+  'base-uri': ["'self'"],
+  'frame-ancestors': ["'none'"]
+}
+
 /**
  * API documents, built once at startup: OpenAPI from the routes' TypeBox schemas (JSON at /docs/json, UI at /docs)
  * and AsyncAPI from the socket contract's (/docs/asyncapi.json, see asyncapi-document.ts).
@@ -25,7 +38,9 @@ async function docsPlugin (app: FastifyInstance): Promise<void> {
       }
     }
   })
-  await app.register(swaggerUi, { routePrefix: '/docs' })
+  // The UI is same-origin with the web app (whose tokens are in sessionStorage): its pages run no script but its
+  // own files. Inline styles stay allowed (the UI sets some); no upgrade-insecure-requests (plain-http development).
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: DOCS_UI_CSP })
   const asyncApi = JSON.stringify(asyncApiDocument({ version, host: `localhost:${app.config.port}` }))
   app.get('/docs/asyncapi.json', { schema: { hide: true } }, async (_request, reply) => {
     return await reply.type('application/json; charset=utf-8').send(asyncApi)
