@@ -14,7 +14,7 @@
  * (CPU profile of this process, i.e. the servers, during Parley's throughput phase; prints the top functions),
  * --data-dir DIR (default: a fresh temporary directory, removed after; `:memory:` for no journal), --db-process
  * (the embedded engine in its own process, `npm run db`, as several instances would share it; its CPU time is
- * added to the server's), --only idle (only the RSS-per-idle-socket phase: quick, for memory work; the idle sockets
+ * added to the server's), --db-thread=false (the in-process engine on the app's event loop, not its own thread), --only idle (only the RSS-per-idle-socket phase: quick, for memory work; the idle sockets
  * then come from enough users for at most 10 sockets each, as with the defaults).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -37,6 +37,8 @@ const PROFILE = option('profile', '')
 /** A directory to use instead of a fresh temporary one; `:memory:` runs the engine without a journal (for comparison). */
 const DATA_DIR = option('data-dir', '')
 const DB_PROCESS = process.argv.includes('--db-process')
+/** `--db-thread=false`: the in-process engine on the app's event loop instead of its own thread (DB_THREAD=false). */
+const DB_THREAD = option('db-thread', 'true') !== 'false'
 /** `idle`: run only the idle-socket phase. */
 const ONLY = option('only', '')
 if (ONLY !== '' && ONLY !== 'idle') throw new Error(`--only ${ONLY}: only "idle" is supported`)
@@ -71,7 +73,8 @@ async function startParley (): Promise<Target> {
   const temporary = DATA_DIR === ''
   const dataDir = temporary ? mkdtempSync(join(tmpdir(), 'parley-bench-')) : DATA_DIR
   const db = DB_PROCESS ? await startDbProcess(dataDir) : null
-  const { app, url, user } = await startBenchApp(dataDir, db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : {})
+  const storage: Record<string, string> = db !== null ? { MONGODB_URL: `${db.url.replace(/\/\?/, '/parley?').replace(/\/$/, '/parley')}` } : { DB_THREAD: String(DB_THREAD) }
+  const { app, url, user } = await startBenchApp(dataDir, storage)
   const pairs: PairSpec[] = []
   // Enough pairs for the idle sockets too; the load phases use the first PAIRS of them.
   const pairCount = Math.max(PAIRS, Math.ceil(IDLE / IDLE_PER_USER / 2))
@@ -195,7 +198,7 @@ function printTopFunctions (profile: { nodes: Array<{ id: number, callFrame: { f
 
 async function main (): Promise<void> {
   const load = IN_CHILD ? childClients({ seconds: SECONDS, window: WINDOW, rate: RATE }) : localClients()
-  console.log(`storage: the embedded engine ${DB_PROCESS ? 'in its own process (npm run db)' : 'in the server process'}`)
+  console.log(`storage: the embedded engine ${DB_PROCESS ? 'in its own process (npm run db)' : DB_THREAD ? 'on its own thread in the server process' : "on the server process's event loop"}`)
   console.log(`load average before: ${loadavg().map(v => v.toFixed(2)).join(' ')}; clients ${IN_CHILD ? 'in a child process' : 'in the servers\' process (they share one event loop)'}`)
   const results: Record<string, Results> = {}
   for (const start of [startRelay, startParley]) {

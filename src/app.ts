@@ -89,7 +89,7 @@ export async function buildApp (config: AppConfig, options: BuildOptions = {}): 
   await app.register(securityPlugin, { corsOrigins: config.corsOrigins })
   await app.register(docsPlugin)
   await app.register(metricsPlugin)
-  await app.register(storagePlugin, { mongodbUrl: config.mongodbUrl, dataDir: config.dataDir, writeConcern: config.mongodbWriteConcern })
+  await app.register(storagePlugin, { mongodbUrl: config.mongodbUrl, dataDir: config.dataDir, engineThread: config.dbThread, writeConcern: config.mongodbWriteConcern })
   await app.register(modelsPlugin)
   // Before auth and the gateway: they use app.cluster (null without REDIS_URL) for shared limits, revocations, the adapter.
   await app.register(clusterPlugin, options.cluster ?? {})

@@ -18,6 +18,11 @@ export const EnvSchema = Type.Object({
   MONGODB_URL: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://' })),
   /** The embedded engine's directory. `:memory:` keeps nothing on disk (tests). */
   DATA_DIR: Type.String({ minLength: 1, default: './data' }),
+  /**
+   * `true`: the embedded engine runs on a worker thread of its own, as a separate mongod would, so its commands,
+   * journal writes and garbage collection stay off the app's event loop. `false`: on the app's loop (tests).
+   */
+  DB_THREAD: oneOf(['true', 'false'] as const, 'true'),
   /** Port of `npm run db` (the embedded engine served alone). */
   DB_PORT: port(27017),
   /** Interface `npm run db` binds; loopback unless you mean to share it. */

@@ -14,6 +14,8 @@ export interface AppConfig {
   mongodbUrl: string | null
   /** Absolute directory of the embedded engine's data, or null for in-memory (`DATA_DIR=:memory:`). */
   dataDir: string | null
+  /** The embedded engine on a worker thread of its own (DB_THREAD). */
+  dbThread: boolean
   dbPort: number
   dbHost: string
   redisUrl: string | null
@@ -150,6 +152,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     host: env.HOST,
     mongodbUrl: env.MONGODB_URL ?? null,
     dataDir: env.DATA_DIR === ':memory:' ? null : path.resolve(env.DATA_DIR),
+    dbThread: env.DB_THREAD === 'true',
     dbPort: env.DB_PORT,
     dbHost: env.DB_HOST,
     redisUrl: env.REDIS_URL ?? null,

@@ -1,14 +1,17 @@
 import fp from 'fastify-plugin'
 import mongoose, { type Connection } from 'mongoose'
 import type { FastifyInstance } from 'fastify'
-import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/index.js'
+import type { EmbeddedMongo } from './embedded/index.js'
+import { startEmbeddedMongoThread } from './embedded/engine-thread-host.js'
 import { reportCommands } from './command-metrics.js'
 
 export interface StorageOptions {
-  /** A real MongoDB; null starts the embedded engine in-process. */
+  /** A real MongoDB; null starts the embedded engine in this process (on a worker thread unless told otherwise). */
   mongodbUrl: string | null
   /** The embedded engine's data directory; null keeps it in memory (tests). Ignored with mongodbUrl. */
   dataDir: string | null
+  /** The embedded engine on a worker thread of its own (default) rather than on the app's event loop. */
+  engineThread?: boolean
   /** `w` of every write, always journaled (MONGODB_WRITE_CONCERN). Default 'majority'. */
   writeConcern?: 'majority' | number
 }
@@ -16,7 +19,7 @@ export interface StorageOptions {
 export interface Storage {
   /** This app's own mongoose connection (never the global one), so several apps can live in one process. */
   connection: Connection
-  /** The in-process engine when no MONGODB_URL was given. */
+  /** The embedded engine when no MONGODB_URL was given. */
   embedded: EmbeddedMongo | null
 }
 
@@ -38,8 +41,10 @@ export function redactUrl (url: string): string {
 async function storagePlugin (app: FastifyInstance, options: StorageOptions): Promise<void> {
   let embedded: EmbeddedMongo | null = null
   if (options.mongodbUrl === null) {
-    embedded = await startEmbeddedMongo({ dataDir: options.dataDir, logger: app.log.child({ component: 'embedded-db' }) })
-    app.log.info({ dataDir: options.dataDir ?? ':memory:', url: embedded.url }, 'storage: embedded engine started')
+    // The engine's modules load on its thread; this one imports them only to run the engine itself.
+    const start = options.engineThread === false ? (await import('./embedded/index.js')).startEmbeddedMongo : startEmbeddedMongoThread
+    embedded = await start({ dataDir: options.dataDir, logger: app.log.child({ component: 'embedded-db' }) })
+    app.log.info({ dataDir: options.dataDir ?? ':memory:', url: embedded.url, thread: options.engineThread !== false }, 'storage: embedded engine started')
   }
   const url = embedded?.url ?? (options.mongodbUrl as string)
   // Optional: the metrics plugin, registered before storage, provides it; no monitoring otherwise.
@@ -67,7 +72,7 @@ async function storagePlugin (app: FastifyInstance, options: StorageOptions): Pr
   app.decorate('storage', { connection, embedded })
   app.readiness.add('mongodb', async () => {
     // A failed journal still answers pings (reads are served) but refuses every write: not ready.
-    const health = embedded?.health()
+    const health = await embedded?.health()
     if (health?.state === 'failed') throw new Error(`embedded engine refuses writes: ${health.error.message}`, { cause: health.error })
     await connection.db!.admin().ping()
   })

@@ -28,6 +28,9 @@ export function testConfig (environment: NodeJS.ProcessEnv = {}): AppConfig {
   return loadConfig({
     NODE_ENV: 'test',
     DATA_DIR: ':memory:',
+    // The engine on the app's loop: a thread per app would add its start-up to hundreds of apps. The thread's own
+    // tests (test/storage/engine-thread.test.ts) and every Parley process the tests start run it on its thread.
+    DB_THREAD: 'false',
     LOG_LEVEL: 'silent',
     JWT_SECRET: TEST_SECRET,
     ...(mongodbUrl !== undefined ? { MONGODB_URL: mongodbUrl } : {}),

@@ -1,6 +1,7 @@
 // /ready follows the embedded engine's journal: once a journal write fails for real (EFBIG from the write
 // system call past a lowered RLIMIT_FSIZE), every write is refused and /ready answers 503 naming mongodb,
-// with states only in the body (no error text, hosts or ports).
+// with states only in the body (no error text, hosts or ports). The same with the engine on its own thread,
+// whose health the readiness check asks across threads.
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -11,10 +12,10 @@ import { cannotLimitFileSize, limitFileSize, liveSegmentBytes } from './embedded
 
 const skip = EXTERNAL_MONGODB ? 'the embedded engine only' : cannotLimitFileSize
 
-t.test('a failed journal write turns /ready red and writes fail fast', { skip }, async t => {
+for (const thread of ['true', 'false']) t.test(`a failed journal write turns /ready red and writes fail fast (DB_THREAD=${thread})`, { skip }, async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'parley-ready-journal-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
-  const app = await buildTestApp(t, { DATA_DIR: dataDir })
+  const app = await buildTestApp(t, { DATA_DIR: dataDir, DB_THREAD: thread })
   const notes = app.storage.connection.collection('notes')
   await notes.insertOne({ text: 'before' })
   const green = await app.inject({ method: 'GET', url: '/ready' })

@@ -50,7 +50,7 @@ export interface EmbeddedMongo {
   port: number
   close (): Promise<void>   // stops accepting, closes connections, closes the journal
   /** For readiness checks; always 'ok' in memory. */
-  health (): EngineHealth
+  health (): Promise<EngineHealth>
 }
 
 /** Default for `maxMessageBytes`: MongoDB's maxMessageSizeBytes. */
@@ -108,7 +108,7 @@ export async function startEmbeddedMongo (options: EmbeddedMongoOptions = {}): P
     url,
     host: address.address,
     port: address.port,
-    health: () => {
+    health: async () => {
       const error = failure()
       return error === undefined ? { state: 'ok' } : { state: 'failed', error }
     },

@@ -35,7 +35,7 @@ t.test('a failed journal write: health failed, writes refused with OperationFail
   const first = await open(t, dataDir)
   const docs = first.client.db('app').collection<{ _id: string }>('docs')
   await docs.insertOne({ _id: 'acked' })
-  t.same(first.engine.health(), { state: 'ok' })
+  t.same(await first.engine.health(), { state: 'ok' })
 
   const lift = limitFileSize(await liveSegmentBytes(dataDir))
   let failing
@@ -46,7 +46,7 @@ t.test('a failed journal write: health failed, writes refused with OperationFail
   }
   t.match(failing.message, /journal write failed: .*EFBIG/, 'the write that hit the failure gets the system error')
 
-  const health = first.engine.health()
+  const health = await first.engine.health()
   t.equal(health.state, 'failed', 'the engine reports the failure')
   if (health.state === 'failed') t.match((health.error as NodeJS.ErrnoException).code, 'EFBIG')
 
@@ -68,7 +68,7 @@ t.test('a failed journal write: health failed, writes refused with OperationFail
   await first.client.close()
   await first.engine.close()
   const second = await open(t, dataDir)
-  t.same(second.engine.health(), { state: 'ok' }, 'a restart starts healthy')
+  t.same(await second.engine.health(), { state: 'ok' }, 'a restart starts healthy')
   const after = second.client.db('app').collection<{ _id: string }>('docs')
   t.same(await after.find().toArray(), [{ _id: 'acked' }], 'exactly the acknowledged write survived')
   await after.insertOne({ _id: 'writable again' })
