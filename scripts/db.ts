@@ -4,12 +4,19 @@
  */
 import pino from 'pino'
 import closeWithGrace from 'close-with-grace'
+import { configHelp, wantsHelp } from '../src/config/config-help.js'
+import { DbServerEnvSchema } from '../src/config/config.schema.js'
 import { ConfigError, loadDbServerConfig } from '../src/config/load-config.js'
+import { loggerOptions } from '../src/config/log-format.js'
 import { startEmbeddedMongo } from '../src/storage/embedded/index.js'
 
 async function main (): Promise<void> {
+  if (wantsHelp()) {
+    process.stdout.write(configHelp(DbServerEnvSchema, 'npm run db (node dist/scripts/db.js) serves the embedded MongoDB-compatible engine alone.'))
+    return
+  }
   const config = loadDbServerConfig()
-  const logger = pino({ level: config.logLevel })
+  const logger = pino(loggerOptions(config))
   const engine = await startEmbeddedMongo({ host: config.host, port: config.port, dataDir: config.dataDir, logger })
   logger.info({ url: engine.url, dataDir: config.dataDir ?? ':memory:' }, 'embedded MongoDB-compatible engine serving')
   // The URL alone on stdout, for scripts and humans: MONGODB_URL=<this> npm start

@@ -91,6 +91,11 @@ export const EnvSchema = Type.Object({
   MONGODB_WRITE_CONCERN: Type.String({ pattern: '^(majority|[1-9][0-9]?)$', default: 'majority' }),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   /**
+   * `auto`: readable text (pino-pretty) when NODE_ENV=development and the output is a terminal, JSON lines otherwise
+   * (production, pipes, log collectors). `json` or `pretty` to choose.
+   */
+  LOG_FORMAT: oneOf(['auto', 'json', 'pretty'] as const, 'auto'),
+  /**
    * Trust X-Forwarded-* from a load balancer in front: false, or a comma-separated list of its addresses/CIDRs.
    * `true` (trust any peer, so any client can pick its IP) is refused when NODE_ENV=production.
    */
@@ -103,4 +108,4 @@ export const EnvSchema = Type.Object({
 export type Env = Static<typeof EnvSchema>
 
 /** The subset `npm run db` reads. */
-export const DbServerEnvSchema = Type.Pick(EnvSchema, ['DB_HOST', 'DB_PORT', 'DATA_DIR', 'LOG_LEVEL'])
+export const DbServerEnvSchema = Type.Pick(EnvSchema, ['NODE_ENV', 'DB_HOST', 'DB_PORT', 'DATA_DIR', 'LOG_LEVEL', 'LOG_FORMAT'])

@@ -58,6 +58,7 @@ export interface AppConfig {
   argon2: { memoryKib: number; timeCost: number; parallelism: number; maxConcurrent: number }
   corsOrigins: string[] | '*'
   logLevel: Env['LOG_LEVEL']
+  logFormat: Env['LOG_FORMAT']
   trustProxy: boolean | string[]
   admin: { username: string; email: string; password: string } | null
 }
@@ -186,6 +187,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     },
     corsOrigins: cors === '*' ? '*' : cors.split(',').map(o => o.trim()).filter(o => o !== ''),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     admin: adminSet === 3
       ? { username: env.ADMIN_USERNAME as string, email: env.ADMIN_EMAIL as string, password: env.ADMIN_PASSWORD as string }
@@ -198,10 +200,14 @@ export function loadDbServerConfig (environment: NodeJS.ProcessEnv = process.env
   host: string
   port: number
   dataDir: string | null
+  env: Env['NODE_ENV']
   logLevel: Env['LOG_LEVEL']
+  logFormat: Env['LOG_FORMAT']
 } {
   const env = parseEnv(DbServerEnvSchema, environment)
   return {
+    env: env.NODE_ENV,
+    logFormat: env.LOG_FORMAT,
     host: env.DB_HOST,
     port: env.DB_PORT,
     dataDir: env.DATA_DIR === ':memory:' ? null : path.resolve(env.DATA_DIR),

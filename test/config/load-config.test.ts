@@ -155,7 +155,7 @@ t.test('durations', async t => {
 
 t.test('npm run db reads only its own variables', async t => {
   const config = loadDbServerConfig({ NODE_ENV: 'production', DB_PORT: '27018', DATA_DIR: '/tmp/parley-db' })
-  t.same(config, { host: '127.0.0.1', port: 27018, dataDir: '/tmp/parley-db', logLevel: 'info' })
+  t.same(config, { env: 'production', host: '127.0.0.1', port: 27018, dataDir: '/tmp/parley-db', logLevel: 'info', logFormat: 'auto' })
   t.throws(() => loadDbServerConfig({ DB_PORT: 'x' }), /DB_PORT/)
 })
 
