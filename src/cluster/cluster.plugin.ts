@@ -34,6 +34,12 @@ export interface ClusterPluginOptions {
   pingTimeoutMs?: number
 }
 
+/** The server's version from INFO (e.g. 7.0.15), and its major number. */
+async function redisVersion (redis: Cluster['redis']): Promise<{ text: string, major: number }> {
+  const text = /^redis_version:(\S+)/m.exec(await redis.info('server'))?.[1] ?? 'an unknown version'
+  return { text, major: Number.parseInt(text, 10) || 0 }
+}
+
 async function clusterPlugin (app: FastifyInstance, options: ClusterPluginOptions): Promise<void> {
   const url = app.config.redisUrl
   if (url === null) {
@@ -61,7 +67,12 @@ async function clusterPlugin (app: FastifyInstance, options: ClusterPluginOption
     await connections.close()
     throw new Error(`REDIS_URL: could not connect to ${redactUrl(url)}: ${(error as Error).message}`)
   }
-  log.info({ url: redactUrl(url), instanceId: cluster.instanceId }, 'cluster: connected to Redis')
+  const version = await redisVersion(redis)
+  if (app.config.redisAdapter === 'sharded' && version.major < 7) {
+    await connections.close()
+    throw new Error(`REDIS_ADAPTER=sharded needs Redis 7 or later for sharded pub/sub; ${redactUrl(url)} runs ${version.text}: upgrade it or set REDIS_ADAPTER=classic`)
+  }
+  log.info({ url: redactUrl(url), instanceId: cluster.instanceId, redisVersion: version.text, adapter: app.config.redisAdapter }, 'cluster: connected to Redis')
 
   app.decorate('cluster', cluster)
   const pingTimeoutMs = options.pingTimeoutMs ?? 1000

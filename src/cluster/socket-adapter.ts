@@ -1,5 +1,9 @@
 /**
- * The Socket.IO adapter for a cluster: @socket.io/redis-adapter (classic pub/sub, any Redis version) with one fix.
+ * The Socket.IO adapter for a cluster: by default on Redis 7 sharded pub/sub (sharded-adapter.ts), where only the
+ * instances with a member in a room hear its broadcasts; `REDIS_ADAPTER=classic` keeps the classic pub/sub adapter
+ * below (any Redis version, every instance hears every broadcast).
+ *
+ * The classic one is @socket.io/redis-adapter's RedisAdapter with one fix.
  *
  * In version 8 the adapter's `socketsJoin`, `socketsLeave` and `disconnectSockets` only publish a request, and
  * each instance, this one included, applies it when the request comes back through Redis. That makes the local
@@ -9,9 +13,15 @@
  * its own echo.
  */
 import { RedisAdapter } from '@socket.io/redis-adapter'
+import type { Adapter } from 'socket.io-adapter'
 import type { Cluster } from './cluster.types.js'
+import { createShardedClusterAdapter } from './sharded-adapter.js'
+
+export type AdapterMode = 'sharded' | 'classic'
 
 export interface ClusterAdapterOptions {
+  /** Sharded pub/sub (Redis 7+, the default) or classic pub/sub (REDIS_ADAPTER). */
+  mode?: AdapterMode
   /** Prefix of the adapter's Redis channels. Default 'parley-socket.io'. */
   key?: string
   /** How long `fetchSockets` (and other requests answered by every instance) waits for answers. Default 2000 ms. */
@@ -70,8 +80,10 @@ Object.defineProperty(ParleyRedisAdapter.prototype, 'onrequest', {
 export const DEFAULT_REQUESTS_TIMEOUT_MS = 2000
 
 /** The adapter factory for `io.adapter(...)`, over the cluster's publisher and subscriber. */
-export function createClusterAdapter (cluster: Cluster, options: ClusterAdapterOptions = {}): (nsp: Namespace) => RedisAdapter {
-  const opts = { key: options.key ?? 'parley-socket.io', requestsTimeout: options.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS }
+export function createClusterAdapter (cluster: Cluster, options: ClusterAdapterOptions = {}): (nsp: Namespace) => Adapter {
+  const key = options.key ?? 'parley-socket.io'
+  if ((options.mode ?? 'sharded') === 'sharded') return createShardedClusterAdapter(cluster, key)
+  const opts = { key, requestsTimeout: options.requestsTimeoutMs ?? DEFAULT_REQUESTS_TIMEOUT_MS }
   // Socket.IO calls the factory with `new`: a function (not an arrow) returning the instance works both ways.
   return function adapter (nsp: Namespace) { return new ParleyRedisAdapter(nsp, cluster.pub, cluster.sub, opts) }
 }

@@ -30,6 +30,11 @@ export const EnvSchema = Type.Object({
   /** Unset: a single instance with no cluster. */
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
   /**
+   * The Socket.IO adapter over Redis. `sharded` (Redis 7+): sharded pub/sub, a channel per room, so only instances
+   * with a member of a conversation hear its messages. `classic`: one channel every instance hears (any Redis).
+   */
+  REDIS_ADAPTER: oneOf(['sharded', 'classic'] as const, 'sharded'),
+  /**
    * Required when NODE_ENV=production; in development a random one is generated (tokens die with the process).
    * Outside NODE_ENV=test, known example secrets and trivially weak ones are refused (see jwt-secret.ts).
    */

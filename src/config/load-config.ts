@@ -19,6 +19,8 @@ export interface AppConfig {
   dbPort: number
   dbHost: string
   redisUrl: string | null
+  /** The Socket.IO adapter's kind over Redis (REDIS_ADAPTER). */
+  redisAdapter: Env['REDIS_ADAPTER']
   jwtSecret: string
   /** True when JWT_SECRET was not given and a random one was made for this process. */
   jwtSecretGenerated: boolean
@@ -157,6 +159,7 @@ export function loadConfig (environment: NodeJS.ProcessEnv = process.env): AppCo
     dbPort: env.DB_PORT,
     dbHost: env.DB_HOST,
     redisUrl: env.REDIS_URL ?? null,
+    redisAdapter: env.REDIS_ADAPTER,
     jwtSecret: env.JWT_SECRET ?? randomBytes(48).toString('base64url'),
     jwtSecretGenerated: env.JWT_SECRET === undefined,
     accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),

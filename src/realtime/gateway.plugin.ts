@@ -82,7 +82,7 @@ function createServer (app: FastifyInstance, options: GatewayOptions): ParleySer
     maxHttpBufferSize: options.maxHttpBufferSize ?? 1024 * 1024,
     cors: { origin: corsOrigins === '*' ? true : corsOrigins.length > 0 ? corsOrigins : false, credentials: true }
   })
-  if (app.cluster !== null) io.adapter(createClusterAdapter(app.cluster, options.adapter))
+  if (app.cluster !== null) io.adapter(createClusterAdapter(app.cluster, { mode: app.config.redisAdapter, ...options.adapter }))
   return io
 }
 
