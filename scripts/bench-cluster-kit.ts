@@ -102,3 +102,27 @@ export async function makePairs (instances: Instance[], tag: string, count: numb
   return pairs
 }
 
+
+/** Redis's own count of commands served and the CPU they took (INFO commandstats), summed over every command. */
+export async function redisCommandStats (url: string): Promise<{ calls: number, usec: number, byCommand: Record<string, number> }> {
+  const { hostname, port } = new URL(url)
+  const reply = await new Promise<string>((resolve, reject) => {
+    let data = ''
+    const socket = net.connect(Number(port), hostname, () => { socket.write('INFO commandstats\r\n') })
+    socket.on('data', chunk => {
+      data += chunk.toString()
+      const header = /^\$(\d+)\r\n/.exec(data)
+      if (header !== null && Buffer.byteLength(data) >= header[0].length + Number(header[1])) { socket.end(); resolve(data) }
+    })
+    socket.once('error', reject)
+  })
+  const byCommand: Record<string, number> = {}
+  let calls = 0
+  let usec = 0
+  for (const match of reply.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    byCommand[match[1]] = Number(match[2])
+    calls += Number(match[2])
+    usec += Number(match[3])
+  }
+  return { calls, usec, byCommand }
+}

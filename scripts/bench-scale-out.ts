@@ -10,6 +10,8 @@
  * Aim (issue 15): with the sharded adapter an uninvolved instance's CPU per message under 5 % of an involved one's;
  * with the classic adapter every instance decodes every broadcast.
  *
+ * Redis's own INFO commandstats before and after each phase give the Redis commands and Redis CPU per message.
+ *
  * Options: --instances 1,2,4,6, --adapters classic,sharded, --pairs 20, --seconds 8, --window 10,
  * --idle 20 (idle sockets on each uninvolved instance). On a 2-core machine the instances share two cores: the
  * throughput column shows contention, the CPU columns are the measure.
@@ -18,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { childClients, fmt, option, processCpu, startDbProcess } from './bench-common.js'
-import { makePairs, startInstance, startRedis, stopChild, type Instance } from './bench-cluster-kit.js'
+import { makePairs, redisCommandStats, startInstance, startRedis, stopChild, type Instance } from './bench-cluster-kit.js'
 
 const COUNTS = option('instances', '1,2,4,6').split(',').map(Number)
 const ADAPTERS = option('adapters', 'classic,sharded').split(',')
@@ -41,6 +43,10 @@ interface Row {
   restPerSecond: number | null
   /** `uninvolved` without what those instances spend at rest over the phase's duration. */
   uninvolvedNet: number | null
+  /** Redis commands and Redis CPU (µs) per delivered message in the phase, and the commands that made most of them. */
+  redisCalls: number
+  redisUsec: number
+  topCommands: string
 }
 
 async function measure (adapter: string, count: number, dbUrl: string, redisUrl: string, load: ReturnType<typeof childClients>, tag: string): Promise<Row> {
@@ -61,8 +67,11 @@ async function measure (adapter: string, count: number, dbUrl: string, redisUrl:
     await new Promise(resolve => setTimeout(resolve, restMs))
     const restSpent = cpu().map((value, i) => value - restStart[i]).slice(2)
     const before = cpu()
+    const redisBefore = await redisCommandStats(redisUrl)
     const result = await load.throughput({ label: `${adapter}, ${count} instance${count > 1 ? 's' : ''}`, url: instances[0].url, pairs })
     const spent = cpu().map((value, i) => value - before[i])
+    const redisAfter = await redisCommandStats(redisUrl)
+    const commandCounts = Object.entries(redisAfter.byCommand).map(([name, calls]) => [name, calls - (redisBefore.byCommand[name] ?? 0)] as const)
     await load.closeIdle()
     const perMessage = (us: number): number => us / Math.max(1, result.delivered)
     const uninvolved = spent.slice(2)
@@ -77,7 +86,11 @@ async function measure (adapter: string, count: number, dbUrl: string, redisUrl:
       involved: perMessage(Math.max(...spent.slice(0, 2))),
       uninvolved: uninvolved.length > 0 ? perMessage(mean(uninvolved)) : null,
       restPerSecond,
-      uninvolvedNet: restPerSecond !== null ? Math.max(0, perMessage(mean(uninvolved) - restPerSecond * result.seconds)) : null
+      uninvolvedNet: restPerSecond !== null ? Math.max(0, perMessage(mean(uninvolved) - restPerSecond * result.seconds)) : null,
+      redisCalls: (redisAfter.calls - redisBefore.calls - 1) / Math.max(1, result.delivered),
+      redisUsec: perMessage(redisAfter.usec - redisBefore.usec),
+      topCommands: commandCounts.filter(([, calls]) => calls > 0).sort((a, b) => b[1] - a[1]).slice(0, 3)
+        .map(([name, calls]) => `${name} ${fmt(calls / Math.max(1, result.delivered), 2)}`).join(', ')
     }
   } finally {
     await Promise.all(instances.map(async instance => { await stopChild(instance.child) }))
@@ -107,13 +120,13 @@ async function main (): Promise<void> {
   }
   console.log('')
   console.log(`load average after: ${loadavg().map(v => v.toFixed(2)).join(' ')}`)
-  console.log('| adapter | instances | delivered msgs/s | failed sends | CPU per message, involved instance, µs | uninvolved instance, µs (at rest, µs/s) | uninvolved less its rest, µs | that / involved |')
-  console.log('|---|---|---|---|---|---|---|---|')
+  console.log('| adapter | instances | delivered msgs/s | failed sends | CPU per message, involved instance, µs | uninvolved instance, µs (at rest, µs/s) | uninvolved less its rest, µs | that / involved | Redis commands per message (most) | Redis CPU per message, µs |')
+  console.log('|---|---|---|---|---|---|---|---|---|---|')
   const pct = (part: number | null, whole: number): string => part !== null ? `${fmt(100 * part / whole, 1)} %` : ''
   for (const row of rows) {
     const uninvolved = row.uninvolved !== null ? `${fmt(row.uninvolved, 1)} (${fmt(row.restPerSecond ?? 0, 0)})` : ''
     console.log(`| ${row.adapter} | ${row.instances} | ${fmt(row.perSecond, 0)} | ${row.errors} | ${fmt(row.involved, 0)} | ${uninvolved} | ` +
-      `${row.uninvolvedNet !== null ? fmt(row.uninvolvedNet, 1) : ''} | ${pct(row.uninvolvedNet, row.involved)} |`)
+      `${row.uninvolvedNet !== null ? fmt(row.uninvolvedNet, 1) : ''} | ${pct(row.uninvolvedNet, row.involved)} | ${fmt(row.redisCalls, 2)} (${row.topCommands}) | ${fmt(row.redisUsec, 1)} |`)
   }
   const sharded = rows.filter(row => row.adapter === 'sharded' && row.uninvolvedNet !== null)
   if (sharded.length > 0) {
