@@ -109,9 +109,11 @@ t.test('--help lists every variable of .env.example with its default, from the s
   t.match(help, /^ {2}LOG_FORMAT {2}\(default "auto"; auto \| json \| pretty\)$/m)
   t.match(help, /^ {2}MONGODB_URL {2}\(unset by default; /m)
 
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'src/server.ts'), '--help'], { cwd: root, env: { ...process.env, PORT: 'not-a-port' } })
+  // Children must not write coverage into tap's report (a second compilation of the same files garbles it).
+  const env = { ...process.env, NODE_V8_COVERAGE: '', _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(root, 'src/server.ts'), '--help'], { cwd: root, env: { ...env, PORT: 'not-a-port' } })
   t.equal(stdout, configHelp(EnvSchema, stdout.split('\n')[0], notes), 'the server prints it and exits, whatever the environment holds')
-  const db = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/db.ts'), '--help'], { cwd: root })
+  const db = await run(process.execPath, ['--import', 'tsx', join(root, 'scripts/db.ts'), '--help'], { cwd: root, env })
   t.match(db.stdout, /^ {2}DB_PORT {2}\(default "27017"/m)
   t.notMatch(db.stdout, /JWT_SECRET/, 'npm run db lists only what it reads')
 })
