@@ -17,10 +17,13 @@ export interface UnitCosts {
   deliveriesPerMessage: number
   /** Deliveries per second an instance's sockets take (bench:groups: 124,095 into one group of 500 on 2 cores). */
   deliveriesPerInstance: number
-  /** Redis commands per message across the cluster (bench:scale-out: the adapter's publish, rate limits, receipts). */
-  redisCommandsPerMessage: number
-  /** Commands per second one Redis shard serves at the headroom (a single-threaded server on one core). */
-  redisCommandsPerShard: number
+  /**
+   * Redis CPU per message, µs (bench:scale-out, sharded adapter: 2.5-2.7 with the message limit off, flat in the
+   * number of instances; the per-user message limit's counter adds about one command).
+   */
+  redisMicrosPerMessage: number
+  /** CPU one Redis shard has, µs per second: one core (Redis runs commands on one thread). */
+  redisMicrosPerShard: number
   /** MongoDB document writes per message after group commit (the message, plus amortised bookkeeping and receipts). */
   mongoWritesPerMessage: number
   /** Durable writes per second one MongoDB shard (a replica set's primary) takes: an assumption, not measured here. */
@@ -33,8 +36,8 @@ export const MEASURED: UnitCosts = {
   headroom: 0.6,
   deliveriesPerMessage: 2.5,
   deliveriesPerInstance: 120_000,
-  redisCommandsPerMessage: 3,
-  redisCommandsPerShard: 80_000,
+  redisMicrosPerMessage: 4,
+  redisMicrosPerShard: 1_000_000,
   mongoWritesPerMessage: 1.5,
   mongoWritesPerShard: 20_000
 }
@@ -60,7 +63,7 @@ export function plan (connections: number, messages: number, costs: UnitCosts = 
   return {
     instances: atLeastOne(needed),
     instancesBoundBy,
-    redisShards: atLeastOne(messages * costs.redisCommandsPerMessage / (costs.redisCommandsPerShard * costs.headroom)),
+    redisShards: atLeastOne(messages * costs.redisMicrosPerMessage / (costs.redisMicrosPerShard * costs.headroom)),
     mongoShards: atLeastOne(messages * costs.mongoWritesPerMessage / (costs.mongoWritesPerShard * costs.headroom))
   }
 }

@@ -10,7 +10,7 @@ t.test('instances follow the tighter of connections, messages and deliveries', a
 })
 
 t.test('Redis and MongoDB shards scale with the message rate, at least one each', async t => {
-  const costs = { ...MEASURED, redisCommandsPerMessage: 4, redisCommandsPerShard: 100_000, mongoWritesPerMessage: 2, mongoWritesPerShard: 10_000, headroom: 0.5 }
+  const costs = { ...MEASURED, redisMicrosPerMessage: 40, redisMicrosPerShard: 1_000_000, mongoWritesPerMessage: 2, mongoWritesPerShard: 10_000, headroom: 0.5 }
   t.match(plan(1000, 100_000, costs), { redisShards: 8, mongoShards: 40 })
   t.match(plan(10, 1, costs), { instances: 1, redisShards: 1, mongoShards: 1 })
 })
