@@ -4,6 +4,7 @@
  * (docs/benchmarks.md, 2026-12-01) or, where this machine cannot measure them (a real MongoDB shard), stated
  * assumptions; docs/scaling.md explains each. Change a flag when a figure changes and run it again.
  */
+import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 
 export interface UnitCosts {
@@ -89,4 +90,4 @@ function main (): void {
   console.log(`MongoDB shards: ${result.mongoShards}`)
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) main()
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main()

@@ -5,8 +5,10 @@
  * exist are logged into, and every message carries a fixed clientMsgId, so a second run stores nothing new.
  *
  * Where: the server at SEED_URL (default http://127.0.0.1:$PORT) when it answers; otherwise the app is started here
- * on the same configuration as `npm start` (DATA_DIR or MONGODB_URL), seeded and stopped. Refuses NODE_ENV=production.
+ * on the same configuration as `npm start` (DATA_DIR or MONGODB_URL), seeded and stopped. Refuses NODE_ENV=production,
+ * and a SEED_URL on another machine unless `--remote` is given.
  */
+import { pathToFileURL } from 'node:url'
 import { withDevelopmentSecret } from '../src/config/development-secret.js'
 import { ConfigError, loadConfig } from '../src/config/load-config.js'
 import { solidPng } from './solid-png.js'
@@ -34,6 +36,8 @@ const GROUP_HISTORY: Array<[Name, string]> = [
 ]
 
 class SeedError extends Error {}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/
 
 interface Session { id: string, token: string }
 
@@ -116,6 +120,11 @@ async function main (): Promise<void> {
   const config = withDevelopmentSecret(loadConfig()).config
   if (config.env === 'production') throw new SeedError('npm run seed refuses NODE_ENV=production: it creates accounts with published passwords')
   const url = (process.env.SEED_URL ?? `http://127.0.0.1:${config.port}`).replace(/\/$/, '')
+  // This process's NODE_ENV says nothing of another machine's server: seeding one takes an explicit --remote.
+  const host = new URL(url).hostname
+  if (!LOOPBACK.test(host) && !process.argv.includes('--remote')) {
+    throw new SeedError(`SEED_URL names another machine (${host}): the seed creates accounts with a published password; add --remote if that server is a demo`)
+  }
   let base = url
   let close = async (): Promise<void> => {}
   if (!await answers(url)) {
@@ -136,7 +145,7 @@ async function main (): Promise<void> {
   console.log(`${open} and log in as alice, bob or carol with the password ${DEMO_PASSWORD}`)
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch(error => {
     console.error(error instanceof SeedError || error instanceof ConfigError ? error.message : error)
     process.exit(1)

@@ -63,7 +63,7 @@ export class RedisConnections {
     // The Socket.IO adapter publishes and (un)subscribes without handling the promises: a command failed by an
     // outage or by closing during one must not become an unhandled rejection (which ends the process).
     for (const client of [this.pub, this.sub]) {
-      for (const name of ['publish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe'] as const) {
+      for (const name of ['publish', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'spublish', 'ssubscribe', 'sunsubscribe'] as const) {
         guardRejections(client, name, error => { this.log.debug({ err: error, command: name }, 'redis command failed') })
       }
     }

@@ -42,6 +42,17 @@ function applyLocallyFirst (adapter: ClusterAdapter): void {
   // The base asks Redis how many instances there are even for a local-only fetch, which then fails during an outage.
   const fetchEverywhere = adapter.fetchSockets.bind(adapter)
   adapter.fetchSockets = async opts => opts.flags?.local === true ? await Adapter.prototype.fetchSockets.call(adapter, opts) : await fetchEverywhere(opts)
+  // The base's serverSideEmit awaits that count too, and Socket.IO drops the promise it returns: a failed count
+  // would be an unhandled rejection (the process ends). It goes to the caller's ack instead, as a timeout would.
+  const emitEverywhere = adapter.serverSideEmit.bind(adapter)
+  adapter.serverSideEmit = async packet => {
+    const last: unknown = packet[packet.length - 1]
+    try {
+      await emitEverywhere(packet)
+    } catch (error) {
+      if (typeof last === 'function') (last as (error: unknown, responses: unknown[]) => void)(error, [])
+    }
+  }
 }
 
 /** The sharded adapter factory for `io.adapter(...)`, over the cluster's publisher and subscriber. */

@@ -37,7 +37,13 @@ function createSecretFile (dataDir: string, file: string): boolean {
     writeFileSync(draft, randomBytes(48).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' })
     // The umask may have narrowed the mode further, never widened it; make it exactly 0600.
     chmodSync(draft, 0o600)
-    linkSync(draft, file)
+    try {
+      linkSync(draft, file)
+    } catch (error) {
+      // Filesystems without hard links (some container and shared mounts): an exclusive create instead.
+      if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error
+      writeFileSync(file, readFileSync(draft), { mode: 0o600, flag: 'wx' })
+    }
     return true
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false
@@ -48,11 +54,18 @@ function createSecretFile (dataDir: string, file: string): boolean {
 }
 
 function readSecretFile (file: string): string {
-  const mode = statSync(file).mode & 0o777
-  if ((mode & 0o077) !== 0) {
+  let mode: number
+  let secret: string
+  try {
+    mode = statSync(file).mode & 0o777
+    secret = readFileSync(file, 'utf8').trim()
+  } catch (error) {
+    throw new ConfigError(`JWT_SECRET is not set and ${file} cannot be read: ${(error as Error).message}`)
+  }
+  // Windows reports every file as 0666: there the check says nothing.
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new ConfigError(`${file} is readable by other users (mode ${mode.toString(8)}): chmod 600 it, or delete it to make a new one`)
   }
-  const secret = readFileSync(file, 'utf8').trim()
   const weakness = secret.length < 32 ? 'is shorter than 32 characters' : weakSecretReason(secret)
   if (weakness !== null) throw new ConfigError(`${file}: refused, the secret in it ${weakness}; delete the file to make a new one`)
   return secret

@@ -73,7 +73,7 @@ t.test('without a server it seeds the data directory itself', async t => {
   t.same(list.map(c => c.name), [DEMO_GROUP], 'carol is in the group')
 })
 
-t.test('refuses production, and an existing account with another password', async t => {
+t.test('refuses production, another machine without --remote, and an existing account with another password', async t => {
   const app = await buildAuthApp(t)
   const url = await listen(app)
   const production = await runSeed({ SEED_URL: url, NODE_ENV: 'production', JWT_SECRET: 'Zq8vR2mW7nL4xK9pT3yB6cF1hJ5dG0sA-seed' })
@@ -81,6 +81,10 @@ t.test('refuses production, and an existing account with another password', asyn
   t.match(production.stderr, /refuses NODE_ENV=production/)
   const none = await request(app, { method: 'POST', url: '/api/auth/login', payload: { login: 'alice', password: DEMO_PASSWORD } })
   t.equal(none.statusCode, 401, 'nothing was created')
+
+  const remote = await runSeed({ SEED_URL: 'http://chat.example.com:3000', NODE_ENV: 'development' })
+  t.equal(remote.code, 1)
+  t.match(remote.stderr, /SEED_URL names another machine \(chat\.example\.com\).*add --remote/, 'another machine takes --remote')
 
   const taken = await request(app, { method: 'POST', url: '/api/auth/register', payload: { username: 'bob', email: 'someone@example.com', password: 'a different password' } })
   t.equal(taken.statusCode, 201)

@@ -20,6 +20,9 @@ function entry (): { script: URL | string, eval: boolean } {
   return { script: `import(${JSON.stringify(tsx)}).then(tsx => { tsx.register(); return import(${JSON.stringify(thread)}) })`, eval: true }
 }
 
+/** How long close() waits for the thread to close the engine before stopping it. */
+const CLOSE_TIMEOUT_MS = 8000
+
 export async function startEmbeddedMongoThread (options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongo> {
   const { logger, ...workerOptions } = options
   const log: EngineLogger | undefined = logger
@@ -29,6 +32,7 @@ export async function startEmbeddedMongoThread (options: EmbeddedMongoOptions = 
   let nextId = 0
   const healthWaiters = new Map<number, (health: EngineHealth) => void>()
   let onClosed: ((error?: Error) => void) | null = null
+  let closingRequested = false
 
   const started = new Promise<{ url: string, host: string, port: number }>((resolve, reject) => {
     worker.on('message', (message: ThreadMessage) => {
@@ -51,6 +55,8 @@ export async function startEmbeddedMongoThread (options: EmbeddedMongoOptions = 
       reject(error)
     })
     worker.on('exit', code => {
+      // Nothing restarts the engine: /ready stays red (health below) until the process is restarted.
+      if (!closingRequested && exited === null) log?.error({ code }, 'embedded mongo: the engine thread exited; the database is gone until a restart')
       exited ??= new Error(`embedded engine thread exited (code ${code})`)
       reject(exited)
       for (const waiter of healthWaiters.values()) waiter({ state: 'failed', error: exited })
@@ -82,10 +88,14 @@ export async function startEmbeddedMongoThread (options: EmbeddedMongoOptions = 
     },
     close: async () => {
       closing ??= (async () => {
+        closingRequested = true
         if (exited === null) {
           const closed = new Promise<Error | undefined>(resolve => { onClosed = resolve })
           request({ kind: 'close' })
+          // A thread that hangs is stopped anyway: its journal holds every acknowledged write already.
+          const timer = setTimeout(() => { onClosed?.(new Error(`no answer to close within ${CLOSE_TIMEOUT_MS} ms`)) }, CLOSE_TIMEOUT_MS)
           const error = await closed
+          clearTimeout(timer)
           if (error !== undefined) log?.error({ err: error }, 'embedded mongo: closing the engine failed')
         }
         await worker.terminate()
