@@ -117,7 +117,7 @@ async function answers (url: string): Promise<boolean> {
 }
 
 async function main (): Promise<void> {
-  const config = withDevelopmentSecret(loadConfig()).config
+  const config = loadConfig()
   if (config.env === 'production') throw new SeedError('npm run seed refuses NODE_ENV=production: it creates accounts with published passwords')
   const url = (process.env.SEED_URL ?? `http://127.0.0.1:${config.port}`).replace(/\/$/, '')
   // This process's NODE_ENV says nothing of another machine's server: seeding one takes an explicit --remote.
@@ -130,7 +130,8 @@ async function main (): Promise<void> {
   if (!await answers(url)) {
     // No server there: run the app here on the same data, on a loopback port of its own.
     const { buildApp } = await import('../src/app.js')
-    const app = await buildApp(config, { logger: { level: 'warn' } })
+    // The same secret as `npm start` on this data, so a later start accepts what was made here.
+    const app = await buildApp(withDevelopmentSecret(config).config, { logger: { level: 'warn' } })
     base = await app.listen({ port: 0, host: '127.0.0.1' })
     close = async () => { await app.close() }
     console.log(`No server answered at ${url}; seeding ${config.mongodbUrl !== null ? 'MongoDB' : config.dataDir ?? 'an in-memory store'} directly.`)

@@ -20,7 +20,8 @@ const execute = promisify(execFile)
 async function runSeed (env: NodeJS.ProcessEnv): Promise<{ code: number, stdout: string, stderr: string }> {
   try {
     const { stdout, stderr } = await execute(process.execPath, ['--import', 'tsx', join(root, 'scripts/seed.ts')], {
-      cwd: root, env: { ...process.env, NODE_V8_COVERAGE: '', _TAPJS_PROCESSINFO_COVERAGE_: '0', LOG_LEVEL: 'warn', ...env }, timeout: 60_000
+      // DATA_DIR: never the checkout's ./data (a run that seeds in-process names its own).
+      cwd: root, env: { ...process.env, NODE_V8_COVERAGE: '', _TAPJS_PROCESSINFO_COVERAGE_: '0', LOG_LEVEL: 'warn', DATA_DIR: ':memory:', ...env }, timeout: 60_000
     })
     return { code: 0, stdout, stderr }
   } catch (error) {
